@@ -1,0 +1,149 @@
+/*
+ * fce_ring: a single-producer, single-consumer ring of variable-length
+ * records in a shared file mapping (/dev/shm or a plain file on disk).
+ *
+ * Exactly one process produces and one consumes at a time; a restarted
+ * process of either side attaches again and continues:
+ *   - the producer continues at the committed head, so a record that was
+ *     reserved but never committed (a crash mid-record) is never visible;
+ *   - the consumer continues at the committed tail, so records it had read
+ *     but not released are read again (at-least-once, never lossy).
+ *
+ * Records are contiguous in the mapping and stay valid, unchanged, until
+ * the consumer releases them, so a consumer can hand payload pointers to a
+ * network library without copying.
+ *
+ * The library never logs. Functions return 0 or a negative errno; those
+ * that take err/err_size also write a one-line message naming the problem.
+ */
+#ifndef FCE_RING_H
+#define FCE_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fce_ring;
+
+/* Largest max_record accepted (records beyond this need a bigger design). */
+#define FCE_RING_MAX_RECORD_LIMIT (64u << 20)
+
+/* A record as the consumer sees it. */
+struct fce_ring_record {
+    uint64_t seq;     /* producer's sequence number, from 1, no gaps */
+    uint64_t end;     /* position after this record: pass to release */
+    uint32_t kind;    /* caller-defined tag given to commit */
+    uint32_t len;     /* payload bytes */
+    const void *data; /* payload, valid until released */
+};
+
+/* Header values, fill level and counters, as `fce ring inspect` prints. */
+struct fce_ring_info {
+    uint32_t version;
+    uint64_t capacity;               /* bytes for records */
+    uint32_t max_record;             /* largest payload accepted */
+    uint64_t head;                   /* committed producer position (bytes) */
+    uint64_t tail;                   /* committed consumer position (bytes) */
+    uint64_t used;                   /* head - tail */
+    uint64_t next_seq;               /* sequence number of the next record */
+    uint64_t records_in, bytes_in;   /* committed by the producer */
+    uint64_t records_out, bytes_out; /* released by the consumer */
+    uint64_t producer_waits;         /* times the producer slept */
+    uint64_t consumer_waits;         /* times the consumer slept */
+    uint64_t times_full;             /* reservations that found no room */
+    int32_t producer_pid, consumer_pid; /* last to attach, 0 if none */
+};
+
+/*
+ * Creates the ring file at path with room for capacity bytes of records
+ * (header excluded) and payloads up to max_record bytes. Parent folders
+ * must exist. An existing file with a valid header and the same capacity
+ * and max_record is kept as it is, with its records, and 0 is returned;
+ * with other values it fails with -EEXIST. A capacity that cannot hold
+ * one record of max_record bytes, or that the file system cannot hold,
+ * fails with -EINVAL or -ENOSPC and the value in err.
+ */
+int fce_ring_create(const char *path, uint64_t capacity, uint32_t max_record,
+                    char *err, size_t err_size);
+
+/*
+ * Maps an existing ring. Validates magic, version, sizes and positions and
+ * fails with -EPROTO (or -EINVAL, -ENOENT...) and a message naming the bad
+ * field. The handle is for one side: call only producer functions or only
+ * consumer functions on it.
+ */
+int fce_ring_attach(const char *path, struct fce_ring **ring, char *err,
+                    size_t err_size);
+
+/* Unmaps the ring. Uncommitted reservations and unreleased reads are
+ * dropped from this handle; the shared state keeps only what was
+ * committed or released. */
+void fce_ring_detach(struct fce_ring *ring);
+
+/* ---- producer side ---- */
+
+/*
+ * Reserves room for a payload of len bytes and returns a pointer to write
+ * it to, or NULL: errno is EMSGSIZE when len > max_record, EAGAIN when the
+ * ring is full now. Nothing is visible until fce_ring_commit().
+ */
+void *fce_ring_reserve(struct fce_ring *ring, uint32_t len);
+
+/*
+ * Like fce_ring_reserve(), but sleeps until room frees up, for at most
+ * timeout_ms (-1: no limit). Returns 0 and the pointer in *payload, or
+ * -EMSGSIZE, -ETIMEDOUT, or -EINTR when a signal arrived.
+ */
+int fce_ring_reserve_wait(struct fce_ring *ring, uint32_t len, int timeout_ms,
+                          void **payload);
+
+/*
+ * Publishes the reserved record with its kind and final length (len may be
+ * smaller than reserved, never larger) and wakes a sleeping consumer.
+ * Returns the record's sequence number.
+ */
+uint64_t fce_ring_commit(struct fce_ring *ring, uint32_t kind, uint32_t len);
+
+/* ---- consumer side ---- */
+
+/*
+ * Reads the next record after this handle's read position, which starts
+ * at the committed tail and moves ahead of it. Returns 0, or -EAGAIN when
+ * there is none yet.
+ */
+int fce_ring_read(struct fce_ring *ring, struct fce_ring_record *record);
+
+/*
+ * Like fce_ring_read(), but sleeps on a futex until a record arrives, for
+ * at most timeout_ms (-1: no limit). Returns 0, -ETIMEDOUT or -EINTR.
+ */
+int fce_ring_read_wait(struct fce_ring *ring, struct fce_ring_record *record,
+                       int timeout_ms);
+
+/*
+ * Commits the consumer's tail up to end (a record's end position): all
+ * records before it are released, their room is reused and a waiting
+ * producer is woken. end must not go backwards or past the read position.
+ */
+void fce_ring_release(struct fce_ring *ring, uint64_t end);
+
+/* Moves the read position back to the committed tail, so the next read
+ * returns the oldest unreleased record again. */
+void fce_ring_rewind(struct fce_ring *ring);
+
+/* ---- both sides ---- */
+
+/* Fills info from the shared header. Safe from any process, any time. */
+void fce_ring_info(const struct fce_ring *ring, struct fce_ring_info *info);
+
+/*
+ * Reads the header of the ring at path without attaching as producer or
+ * consumer (for `fce ring inspect` and monitoring).
+ */
+int fce_ring_inspect(const char *path, struct fce_ring_info *info, char *err,
+                     size_t err_size);
+
+/* Parses a size such as 4096, 64KiB, 64MiB, 1GiB (also K, M, G, KB...).
+ * Returns 0 or -EINVAL. */
+int fce_size_parse(const char *text, uint64_t *bytes);
+
+#endif
