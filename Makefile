@@ -43,6 +43,7 @@ endif
 
 # Variables the module.mk files append to.
 BINS        :=
+BENCH_TARGETS :=
 LIBS        :=
 UNIT_TESTS  :=
 FUZZ_TARGETS :=
@@ -111,7 +112,10 @@ SYS_LIBS := -Wl,--as-needed -lrdkafka -lcurl -lssl -lcrypto -luring \
 OPTION_SRCS := publishers/backend_types.c \
                $(sort $(wildcard publishers/*/*_options.c))
 
-include $(sort $(wildcard */module.mk) $(wildcard publishers/*/module.mk))
+# Every module.mk up to three folders deep (tests/unit/ring/module.mk...).
+MODULE_MKS := $(sort $(filter-out build% tests/npm%, \
+    $(wildcard */module.mk */*/module.mk */*/*/module.mk)))
+include $(MODULE_MKS)
 
 OBJS_ALL := $(patsubst %.c,$(BUILD)/obj/%.o,$(ALL_SRCS))
 
@@ -128,7 +132,7 @@ $(BUILD)/lib/%.a:
 
 all: $(BINS)
 
-.PHONY: all test unit-test e2e-test fuzz style format bench run clean deps
+.PHONY: all test unit-test fuzz style format bench run clean deps $(BENCH_TARGETS)
 
 deps:
 	scripts/deps
@@ -147,6 +151,9 @@ style:
 
 format:
 	$(Q)clang-format -i $(STYLE_SRCS)
+
+# Each bench/*/module.mk adds a bench-NAME target to BENCH_TARGETS.
+bench: $(BENCH_TARGETS)
 
 run: all
 	$(Q)scripts/demo
