@@ -68,6 +68,11 @@ struct fce_backend {
     /* Frees the backend. Records still in flight are not completed: the
      * driver publishes them again to the next instance. */
     void (*close)(void *state);
+
+    /* Optional (NULL: nothing to do). Reopens what the backend writes to,
+     * after SIGHUP (log rotation). Returns 0 or a negative errno, which
+     * makes the driver close and reopen the backend. */
+    int (*reopen)(void *state);
 };
 
 /* Looks a backend up by type name among those linked in, or NULL. */
