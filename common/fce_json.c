@@ -1,0 +1,130 @@
+#include "fce_json.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fce_utf8.h"
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* 1 for ASCII bytes copied as they are: 0x20..0x7E except '"' and '\'. */
+static const uint8_t plain[256] = {
+    [0x20] = 1,
+    [0x21] = 1,
+    [0x23 ... 0x5B] = 1,
+    [0x5D ... 0x7E] = 1,
+};
+
+static char *write_u_escape(char *w, uint32_t unit)
+{
+    w[0] = '\\';
+    w[1] = 'u';
+    w[2] = hex_digits[(unit >> 12) & 15];
+    w[3] = hex_digits[(unit >> 8) & 15];
+    w[4] = hex_digits[(unit >> 4) & 15];
+    w[5] = hex_digits[unit & 15];
+    return w + 6;
+}
+
+static char *write_ascii_escape(char *w, uint8_t byte)
+{
+    char short_form = 0;
+    switch (byte) {
+    case '"':
+        short_form = '"';
+        break;
+    case '\\':
+        short_form = '\\';
+        break;
+    case '\b':
+        short_form = 'b';
+        break;
+    case '\f':
+        short_form = 'f';
+        break;
+    case '\n':
+        short_form = 'n';
+        break;
+    case '\r':
+        short_form = 'r';
+        break;
+    case '\t':
+        short_form = 't';
+        break;
+    }
+    if (!short_form)
+        return write_u_escape(w, byte);
+    w[0] = '\\';
+    w[1] = short_form;
+    return w + 2;
+}
+
+static bool needs_escape(uint32_t code_point)
+{
+    if (code_point <= 0x9F)
+        return true; /* C1 controls; ASCII never gets here */
+    if (code_point == 0x2028 || code_point == 0x2029)
+        return true;
+    if (code_point >= 0xFDD0 && code_point <= 0xFDEF)
+        return true;
+    return (code_point & 0xFFFE) == 0xFFFE;
+}
+
+static char *write_code_point_escape(char *w, uint32_t code_point)
+{
+    if (code_point < 0x10000)
+        return write_u_escape(w, code_point);
+    uint32_t v = code_point - 0x10000;
+    w = write_u_escape(w, 0xD800 | (v >> 10));
+    return write_u_escape(w, 0xDC00 | (v & 0x3FF));
+}
+
+char *fce_json_write_string(char *out, const char *text, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    char *w = out;
+    *w++ = '"';
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i;
+        while (i < len && plain[p[i]])
+            i++;
+        memcpy(w, p + start, i - start);
+        w += i - start;
+        if (i == len)
+            break;
+
+        if (p[i] < 0x80) {
+            w = write_ascii_escape(w, p[i]);
+            i++;
+            continue;
+        }
+        uint32_t code_point;
+        size_t n = fce_utf8_decode(p + i, len - i, &code_point);
+        if (n == 0) {
+            w = write_u_escape(w, 0xFFFD);
+            i++;
+        } else if (needs_escape(code_point)) {
+            w = write_code_point_escape(w, code_point);
+            i += n;
+        } else {
+            memcpy(w, p + i, n);
+            w += n;
+            i += n;
+        }
+    }
+    *w++ = '"';
+    return w;
+}
+
+int fce_json_append_string(struct fce_buf *out, const char *text, size_t len)
+{
+    if (len > (SIZE_MAX - 2) / FCE_JSON_ESCAPE_MAX ||
+        fce_buf_reserve(out, fce_json_string_size_max(len)) < 0)
+        return -ENOMEM;
+    char *end = fce_json_write_string(out->data + out->len, text, len);
+    out->len = (size_t)(end - out->data);
+    return 0;
+}
