@@ -50,7 +50,10 @@ struct fce_ring_info {
     uint64_t producer_waits;         /* times the producer slept */
     uint64_t consumer_waits;         /* times the consumer slept */
     uint64_t times_full;             /* reservations that found no room */
-    int32_t producer_pid, consumer_pid; /* last to attach, 0 if none */
+    int32_t producer_pid, consumer_pid; /* last to claim, 0 if none */
+    int producer_attached;              /* a process holds the side now */
+    int consumer_attached;
+    uint64_t created_unix_ms;
 };
 
 /*
@@ -74,6 +77,24 @@ int fce_ring_create(const char *path, uint64_t capacity, uint32_t max_record,
 int fce_ring_attach(const char *path, struct fce_ring **ring, char *err,
                     size_t err_size);
 
+enum fce_ring_side {
+    FCE_RING_PRODUCER = 1,
+    FCE_RING_CONSUMER = 2,
+};
+
+/*
+ * Takes one side of the ring for this handle: an exclusive lock on the
+ * file that the kernel drops when the process dies, so a restarted process
+ * can claim again at once. Recovers the side's committed state and records
+ * the pid. The first producer or consumer call claims implicitly; call this
+ * first to fail early with a message. Returns 0 (also when this handle
+ * already holds that side), -EBUSY when another handle or process holds
+ * it, -EINVAL when this handle holds the other side, or -EPROTO when the
+ * side's state in the header is inconsistent.
+ */
+int fce_ring_claim(struct fce_ring *ring, enum fce_ring_side side, char *err,
+                   size_t err_size);
+
 /* Unmaps the ring. Uncommitted reservations and unreleased reads are
  * dropped from this handle; the shared state keeps only what was
  * committed or released. */
@@ -83,15 +104,20 @@ void fce_ring_detach(struct fce_ring *ring);
 
 /*
  * Reserves room for a payload of len bytes and returns a pointer to write
- * it to, or NULL: errno is EMSGSIZE when len > max_record, EAGAIN when the
- * ring is full now. Nothing is visible until fce_ring_commit().
+ * it to (8-byte aligned), or NULL: errno is EMSGSIZE when len >
+ * max_record, EAGAIN when the ring is full now, or an fce_ring_claim()
+ * error. Nothing is visible until fce_ring_commit(); a second reserve
+ * before the commit replaces the first. Never makes a system call unless
+ * the handle claims the producer side or the consumer sleeps.
  */
 void *fce_ring_reserve(struct fce_ring *ring, uint32_t len);
 
 /*
- * Like fce_ring_reserve(), but sleeps until room frees up, for at most
- * timeout_ms (-1: no limit). Returns 0 and the pointer in *payload, or
- * -EMSGSIZE, -ETIMEDOUT, or -EINTR when a signal arrived.
+ * Like fce_ring_reserve(), but spins briefly and then sleeps on a futex
+ * until the consumer frees room, for at most timeout_ms (-1: no limit).
+ * Returns 0 and the pointer in *payload, or -EMSGSIZE, -ETIMEDOUT, -EINTR
+ * when a signal handler ran (with or without SA_RESTART), or an
+ * fce_ring_claim() error.
  */
 int fce_ring_reserve_wait(struct fce_ring *ring, uint32_t len, int timeout_ms,
                           void **payload);
@@ -99,7 +125,8 @@ int fce_ring_reserve_wait(struct fce_ring *ring, uint32_t len, int timeout_ms,
 /*
  * Publishes the reserved record with its kind and final length (len may be
  * smaller than reserved, never larger) and wakes a sleeping consumer.
- * Returns the record's sequence number.
+ * Returns the record's sequence number, or 0 (and commits nothing) when
+ * there is no reservation or len is larger than reserved.
  */
 uint64_t fce_ring_commit(struct fce_ring *ring, uint32_t kind, uint32_t len);
 
@@ -107,14 +134,18 @@ uint64_t fce_ring_commit(struct fce_ring *ring, uint32_t kind, uint32_t len);
 
 /*
  * Reads the next record after this handle's read position, which starts
- * at the committed tail and moves ahead of it. Returns 0, or -EAGAIN when
- * there is none yet.
+ * at the committed tail and moves ahead of it. Returns 0, -EAGAIN when
+ * there is none yet, -EPROTO when the record at the read position is
+ * damaged (a bad length or a sequence gap; the file was overwritten), or
+ * an fce_ring_claim() error.
  */
 int fce_ring_read(struct fce_ring *ring, struct fce_ring_record *record);
 
 /*
- * Like fce_ring_read(), but sleeps on a futex until a record arrives, for
- * at most timeout_ms (-1: no limit). Returns 0, -ETIMEDOUT or -EINTR.
+ * Like fce_ring_read(), but spins briefly and then sleeps on a futex until
+ * a record arrives, for at most timeout_ms (-1: no limit). Returns what
+ * fce_ring_read() returns, or -ETIMEDOUT, or -EINTR when a signal handler
+ * ran.
  */
 int fce_ring_read_wait(struct fce_ring *ring, struct fce_ring_record *record,
                        int timeout_ms);
@@ -122,7 +153,10 @@ int fce_ring_read_wait(struct fce_ring *ring, struct fce_ring_record *record,
 /*
  * Commits the consumer's tail up to end (a record's end position): all
  * records before it are released, their room is reused and a waiting
- * producer is woken. end must not go backwards or past the read position.
+ * producer is woken. An end at or before the tail, or past the read
+ * position, is ignored; one between two record boundaries releases up to
+ * the boundary before it. Releasing up to the read position costs O(1);
+ * an earlier end walks the record headers after the tail.
  */
 void fce_ring_release(struct fce_ring *ring, uint64_t end);
 
@@ -142,8 +176,13 @@ void fce_ring_info(const struct fce_ring *ring, struct fce_ring_info *info);
 int fce_ring_inspect(const char *path, struct fce_ring_info *info, char *err,
                      size_t err_size);
 
-/* Parses a size such as 4096, 64KiB, 64MiB, 1GiB (also K, M, G, KB...).
- * Returns 0 or -EINVAL. */
+/*
+ * Parses a size in bytes: digits and an optional unit, case-insensitive,
+ * with optional spaces between: 4096, 64KiB, 64 MiB, 1GiB, 1G, 1MB. K, M,
+ * G, T and KiB, MiB, GiB, TiB (also Ki, Mi...) are powers of 1024; KB, MB,
+ * GB, TB are powers of 1000; B is 1. Returns 0, or -EINVAL for text that
+ * is not such a size, a negative number, or a value above UINT64_MAX.
+ */
 int fce_size_parse(const char *text, uint64_t *bytes);
 
 #endif
