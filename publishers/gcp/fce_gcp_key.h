@@ -102,8 +102,7 @@ int fce_gcp_jwt_grant_assertion(const struct fce_gcp_key *key,
  * iss = sub = client_email, aud = audience (a service URL such as
  * "https://pubsub.googleapis.com/"), iat, exp as above.
  */
-int fce_gcp_jwt_self_signed(const struct fce_gcp_key *key,
-                            const char *audience, int64_t now,
-                            int64_t lifetime, struct fce_buf *out);
+int fce_gcp_jwt_self_signed(const struct fce_gcp_key *key, const char *audience,
+                            int64_t now, int64_t lifetime, struct fce_buf *out);
 
 #endif

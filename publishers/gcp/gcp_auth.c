@@ -130,8 +130,7 @@ static int parse_token(const struct fce_http_response *response,
 
     if (fce_gcp_json_find(body, len, "access_token", &value) < 0 ||
         fce_gcp_json_strdup(&value, &token->value) <= 0 ||
-        strlen(token->value) > TOKEN_MAX ||
-        strpbrk(token->value, " \r\n")) {
+        strlen(token->value) > TOKEN_MAX || strpbrk(token->value, " \r\n")) {
         free_secret(token->value);
         token->value = NULL;
         snprintf(err, err_size, "token response has no valid access_token");
@@ -169,8 +168,7 @@ static int fetch_token(struct fce_gcp_auth *auth,
     }
     if (auth->mode == FCE_GCP_AUTH_METADATA) {
         size_t n = 0;
-        const char *flavor =
-            fce_http_header(&response, "Metadata-Flavor", &n);
+        const char *flavor = fce_http_header(&response, "Metadata-Flavor", &n);
         if (!flavor || n != 6 || strncasecmp(flavor, "Google", 6) != 0) {
             snprintf(err, err_size,
                      "%s: response lacks Metadata-Flavor: Google, so it "
@@ -222,10 +220,14 @@ static int fetch_grant(struct fce_gcp_auth *auth, struct token *token,
 {
     if (auth->key.type == FCE_GCP_KEY_AUTHORIZED_USER) {
         const char *const pairs[] = {
-            "grant_type",    "refresh_token",
-            "client_id",     auth->key.client_id,
-            "client_secret", auth->key.client_secret,
-            "refresh_token", auth->key.refresh_token,
+            "grant_type",
+            "refresh_token",
+            "client_id",
+            auth->key.client_id,
+            "client_secret",
+            auth->key.client_secret,
+            "refresh_token",
+            auth->key.refresh_token,
             NULL,
         };
         return post_form(auth, pairs, token, err, err_size);
@@ -265,13 +267,13 @@ static int fetch_metadata(struct fce_gcp_auth *auth, struct token *token,
     return fetch_token(auth, &request, token, err, err_size);
 }
 
-static int sign_self(struct fce_gcp_auth *auth, struct token *token,
-                     char *err, size_t err_size)
+static int sign_self(struct fce_gcp_auth *auth, struct token *token, char *err,
+                     size_t err_size)
 {
     struct fce_buf jwt = FCE_BUF_INIT;
-    int rc = fce_gcp_jwt_self_signed(&auth->key, auth->audience,
-                                     (int64_t)time(NULL),
-                                     auth->jwt_lifetime_s, &jwt);
+    int rc =
+        fce_gcp_jwt_self_signed(&auth->key, auth->audience, (int64_t)time(NULL),
+                                auth->jwt_lifetime_s, &jwt);
     if (rc == 0)
         rc = fce_buf_append(&jwt, "", 1);
     if (rc < 0) {
@@ -300,8 +302,7 @@ static int obtain(struct fce_gcp_auth *auth, struct token *token, char *err,
 }
 
 /* Stores a new token and schedules its refresh. */
-static int install(struct fce_gcp_auth *auth, struct token *token,
-                   uint64_t now)
+static int install(struct fce_gcp_auth *auth, struct token *token, uint64_t now)
 {
     struct fce_buf line = FCE_BUF_INIT;
     int rc = fce_buf_printf(&line, "Authorization: Bearer %s", token->value);
@@ -322,7 +323,8 @@ static int install(struct fce_gcp_auth *auth, struct token *token,
     auth->backoff_ms = 0;
     auth->next_attempt_ms = 0;
     auth->stats.fetches++;
-    fce_info("gcp", "obtained an access token", "source=%s expires_in_s=%" PRIu64,
+    fce_info("gcp", "obtained an access token",
+             "source=%s expires_in_s=%" PRIu64,
              fce_log_quote(auth->description), token->expires_in_s);
     return 0;
 }
@@ -332,8 +334,8 @@ static void note_failure(struct fce_gcp_auth *auth, uint64_t now,
 {
     static struct fce_log_limit limit;
     auth->stats.failures++;
-    auth->backoff_ms = auth->backoff_ms ? auth->backoff_ms * 2
-                                        : BACKOFF_FIRST_MS;
+    auth->backoff_ms =
+        auth->backoff_ms ? auth->backoff_ms * 2 : BACKOFF_FIRST_MS;
     if (auth->backoff_ms > BACKOFF_MAX_MS)
         auth->backoff_ms = BACKOFF_MAX_MS;
     auth->next_attempt_ms = now + auth->backoff_ms;
@@ -416,8 +418,8 @@ static int set_metadata_url(struct fce_gcp_auth *auth, const char *host,
         return rc;
     }
     auth->metadata_url = url.data;
-    snprintf(auth->description, sizeof(auth->description),
-             "metadata server %s", host);
+    snprintf(auth->description, sizeof(auth->description), "metadata server %s",
+             host);
     return 0;
 }
 
@@ -490,8 +492,8 @@ int fce_gcp_auth_open(const struct fce_gcp_auth_options *options,
         return -ENOMEM;
 
     int rc = -ENOMEM;
-    auth->scope = strdup(options->scope ? options->scope
-                                        : FCE_GCP_SCOPE_PUBSUB);
+    auth->scope =
+        strdup(options->scope ? options->scope : FCE_GCP_SCOPE_PUBSUB);
     auth->audience = strdup(options->audience ? options->audience : "");
     if (!auth->scope || !auth->audience)
         goto cleanup;

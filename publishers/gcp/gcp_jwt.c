@@ -18,7 +18,8 @@ int fce_gcp_base64url(const void *data, size_t len, struct fce_buf *out)
     char *w = out->data + out->len;
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        uint32_t v =
+            (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
         *w++ = alphabet[v >> 18];
         *w++ = alphabet[(v >> 12) & 63];
         *w++ = alphabet[(v >> 6) & 63];
@@ -57,8 +58,7 @@ static long sign_rs256(EVP_PKEY *private_key, const char *signing_input,
 }
 
 int fce_gcp_jwt_sign(EVP_PKEY *private_key, const char *key_id,
-                     const char *claims, size_t claims_len,
-                     struct fce_buf *out)
+                     const char *claims, size_t claims_len, struct fce_buf *out)
 {
     struct fce_buf header = FCE_BUF_INIT;
     unsigned char sig[1024];
@@ -86,8 +86,8 @@ int fce_gcp_jwt_sign(EVP_PKEY *private_key, const char *key_id,
         rc = -EINVAL; /* RSA keys above 8192 bits */
         goto cleanup;
     }
-    long sig_len = sign_rs256(private_key, out->data + start,
-                              out->len - start, sig, sizeof(sig));
+    long sig_len = sign_rs256(private_key, out->data + start, out->len - start,
+                              sig, sizeof(sig));
     if (sig_len < 0) {
         rc = (int)sig_len;
         goto cleanup;
@@ -115,8 +115,8 @@ static int64_t clamp_lifetime(int64_t lifetime)
 static int add_claim(struct fce_buf *claims, const char *name,
                      const char *value)
 {
-    int rc = fce_buf_printf(claims, "%s\"%s\":", claims->len > 1 ? "," : "",
-                            name);
+    int rc =
+        fce_buf_printf(claims, "%s\"%s\":", claims->len > 1 ? "," : "", name);
     if (rc == 0)
         rc = fce_gcp_json_append_string(claims, value, strlen(value));
     return rc;
@@ -155,9 +155,8 @@ int fce_gcp_jwt_grant_assertion(const struct fce_gcp_key *key,
     return rc;
 }
 
-int fce_gcp_jwt_self_signed(const struct fce_gcp_key *key,
-                            const char *audience, int64_t now,
-                            int64_t lifetime, struct fce_buf *out)
+int fce_gcp_jwt_self_signed(const struct fce_gcp_key *key, const char *audience,
+                            int64_t now, int64_t lifetime, struct fce_buf *out)
 {
     if (key->type != FCE_GCP_KEY_SERVICE_ACCOUNT || !key->private_key)
         return -EINVAL;

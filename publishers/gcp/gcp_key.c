@@ -81,8 +81,8 @@ static int optional_string(const char *json, size_t len, const char *name,
     return rc == -ENOMEM ? rc : 0;
 }
 
-static int load_private_key(const char *pem, struct fce_gcp_key *key,
-                            char *err, size_t err_size)
+static int load_private_key(const char *pem, struct fce_gcp_key *key, char *err,
+                            size_t err_size)
 {
     BIO *bio = BIO_new_mem_buf(pem, -1);
     if (!bio)
@@ -97,8 +97,9 @@ static int load_private_key(const char *pem, struct fce_gcp_key *key,
         return -EINVAL;
     }
     if (!EVP_PKEY_is_a(key->private_key, "RSA")) {
-        snprintf(err, err_size, "private_key is not an RSA key; Google "
-                                "service-account keys are RSA");
+        snprintf(err, err_size,
+                 "private_key is not an RSA key; Google "
+                 "service-account keys are RSA");
         return -EINVAL;
     }
     return 0;
@@ -109,13 +110,12 @@ static int parse_service_account(const char *json, size_t len,
                                  size_t err_size)
 {
     char *pem = NULL;
-    int rc = required_string(json, len, "client_email", &key->client_email,
-                             err, err_size);
+    int rc = required_string(json, len, "client_email", &key->client_email, err,
+                             err_size);
     if (rc == 0)
         rc = required_string(json, len, "private_key", &pem, err, err_size);
     if (rc == 0)
-        rc = optional_string(json, len, "private_key_id",
-                             &key->private_key_id);
+        rc = optional_string(json, len, "private_key_id", &key->private_key_id);
     if (rc == 0)
         rc = load_private_key(pem, key, err, err_size);
     free_secret(pem);
@@ -126,8 +126,8 @@ static int parse_authorized_user(const char *json, size_t len,
                                  struct fce_gcp_key *key, char *err,
                                  size_t err_size)
 {
-    int rc = required_string(json, len, "client_id", &key->client_id, err,
-                             err_size);
+    int rc =
+        required_string(json, len, "client_id", &key->client_id, err, err_size);
     if (rc == 0)
         rc = required_string(json, len, "client_secret", &key->client_secret,
                              err, err_size);
