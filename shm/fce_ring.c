@@ -103,16 +103,16 @@ static int check_sizes(const char *path, uint64_t capacity, uint32_t max_record,
                     "capacity 0 for ring %s is invalid: it must hold at "
                     "least one record of max record %u bytes (%llu bytes)",
                     path, max_record, (ull)need);
-    if (capacity % RING_ALIGN != 0)
-        return fail(err, err_size, -EINVAL,
-                    "capacity %llu for ring %s is invalid: use a multiple "
-                    "of %u bytes",
-                    (ull)capacity, path, RING_ALIGN);
     if (capacity < need)
         return fail(err, err_size, -EINVAL,
                     "capacity %llu bytes for ring %s is smaller than one "
                     "record of max record %u bytes: use at least %llu",
                     (ull)capacity, path, max_record, (ull)need);
+    if (capacity % RING_ALIGN != 0)
+        return fail(err, err_size, -EINVAL,
+                    "capacity %llu for ring %s is invalid: use a multiple "
+                    "of %u bytes",
+                    (ull)capacity, path, RING_ALIGN);
     if (capacity > (uint64_t)INT64_MAX - RING_HEADER_SIZE)
         return fail(err, err_size, -EINVAL,
                     "capacity %llu bytes for ring %s is too large",
@@ -398,8 +398,9 @@ static int check_space(const char *path, uint64_t file_size, char *err,
         avail = UINT64_MAX;
     if (file_size > avail)
         return fail(err, err_size, -ENOSPC,
-                    "capacity %llu bytes for ring %s does not fit: %s has "
-                    "%llu bytes free; choose a smaller capacity",
+                    "capacity %llu bytes for ring %s does not fit: the file "
+                    "system of %s has %llu bytes free; choose a smaller "
+                    "capacity",
                     (ull)(file_size - RING_HEADER_SIZE), path, dir, (ull)avail);
     return 0;
 }
