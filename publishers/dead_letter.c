@@ -11,9 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "driver.h"
+#include "fce_base64.h"
+#include "fce_json.h"
 
 int fce_dead_letter_init(struct fce_dead_letter *dead_letter, const char *path)
 {
@@ -33,37 +33,14 @@ void fce_dead_letter_close(struct fce_dead_letter *dead_letter)
     dead_letter->path = NULL;
 }
 
-int fce_json_append_string(struct fce_buf *out, const char *text, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    int rc = fce_buf_append(out, "\"", 1);
-
-    for (size_t i = 0; i < len && rc == 0; i++) {
-        unsigned char c = (unsigned char)text[i];
-        char escape[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-
-        if (c == '"' || c == '\\') {
-            escape[1] = (char)c;
-            rc = fce_buf_append(out, escape, 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            rc = fce_buf_append(out, escape, sizeof(escape));
-        } else {
-            rc = fce_buf_append(out, &text[i], 1);
-        }
-    }
-    return rc ? rc : fce_buf_append(out, "\"", 1);
-}
-
 static int append_base64(struct fce_buf *out, const void *raw, size_t len)
 {
-    size_t size = 4 * ((len + 2) / 3) + 1;
-    int rc = fce_buf_reserve(out, size + 2);
+    int rc = fce_buf_reserve(out, fce_base64_encoded_size(len) + 2);
 
     if (rc)
         return rc;
     out->data[out->len++] = '"';
-    out->len += (size_t)EVP_EncodeBlock((unsigned char *)out->data + out->len,
-                                        raw, (int)len);
+    out->len += fce_base64_encode(raw, len, out->data + out->len);
     out->data[out->len++] = '"';
     return 0;
 }

@@ -59,9 +59,6 @@ int fce_dead_letter_write(struct fce_dead_letter *dead_letter,
                           const struct fce_pub_record *record, bool malformed,
                           const void *raw, size_t raw_len, const char *reason);
 
-/* Appends text as a JSON string with quotes. Returns 0 or -ENOMEM. */
-int fce_json_append_string(struct fce_buf *out, const char *text, size_t len);
-
 struct fce_driver_options {
     const struct fce_publisher_config *publisher;
     const struct fce_backend *backend;
