@@ -186,14 +186,14 @@ void fce_aws_error_from_xml(const struct fce_http_response *response,
     struct fce_slice inner;
     struct fce_buf text = FCE_BUF_INIT;
     memset(error, 0, sizeof(*error));
-    if (!doc.data || fce_xml_element(doc, "Error", &inner) < 0)
+    if (!doc.data || fce_aws_xml_element(doc, "Error", &inner) < 0)
         inner = doc;
 
-    if (inner.data && fce_xml_get_text(inner, "Code", &text) == 0)
+    if (inner.data && fce_aws_xml_get_text(inner, "Code", &text) == 0)
         copy_text(error->code, sizeof(error->code), &text);
-    if (inner.data && fce_xml_get_text(inner, "Message", &text) == 0)
+    if (inner.data && fce_aws_xml_get_text(inner, "Message", &text) == 0)
         copy_text(error->message, sizeof(error->message), &text);
-    if (inner.data && fce_xml_get_text(inner, "Type", &text) == 0)
+    if (inner.data && fce_aws_xml_get_text(inner, "Type", &text) == 0)
         error->sender_fault =
             text.len == 6 && memcmp(text.data, "Sender", 6) == 0;
     else
@@ -220,12 +220,12 @@ void fce_aws_error_from_json(const struct fce_http_response *response,
     memset(error, 0, sizeof(*error));
     error->sender_fault = response->status >= 400 && response->status < 500;
 
-    if (doc.data && fce_json_get_string(doc, "__type", &text) == 0) {
+    if (doc.data && fce_aws_json_get_string(doc, "__type", &text) == 0) {
         copy_text(error->code, sizeof(error->code), &text);
         short_type(error->code);
     }
-    if (doc.data && (fce_json_get_string(doc, "message", &text) == 0 ||
-                     fce_json_get_string(doc, "Message", &text) == 0))
+    if (doc.data && (fce_aws_json_get_string(doc, "message", &text) == 0 ||
+                     fce_aws_json_get_string(doc, "Message", &text) == 0))
         copy_text(error->message, sizeof(error->message), &text);
 
     size_t len = 0;

@@ -394,10 +394,10 @@ static int creds_from_json(struct fce_slice doc, const char *source,
 {
     struct fce_buf key = FCE_BUF_INIT, secret = FCE_BUF_INIT,
                    token = FCE_BUF_INIT, expiry = FCE_BUF_INIT;
-    int rc = fce_json_get_string(doc, "AccessKeyId", &key);
+    int rc = fce_aws_json_get_string(doc, "AccessKeyId", &key);
     if (rc == 0)
-        rc = fce_json_get_string(doc, "SecretAccessKey", &secret);
-    if (rc == 0 && fce_json_get_string(doc, "Token", &token) == -EPROTO)
+        rc = fce_aws_json_get_string(doc, "SecretAccessKey", &secret);
+    if (rc == 0 && fce_aws_json_get_string(doc, "Token", &token) == -EPROTO)
         rc = -EPROTO;
     if (rc < 0) {
         set_err(err, err_size,
@@ -410,7 +410,7 @@ static int creds_from_json(struct fce_slice doc, const char *source,
 
     rc = creds_set(out, key.data, secret.data, token.len ? token.data : NULL,
                    source);
-    if (rc == 0 && fce_json_get_string(doc, "Expiration", &expiry) == 0 &&
+    if (rc == 0 && fce_aws_json_get_string(doc, "Expiration", &expiry) == 0 &&
         fce_aws_parse_time(expiry.data, expiry.len, &out->expires_unix_ms) < 0)
         out->expires_unix_ms = 0;
     rc = rc == 0 ? 1 : rc;
@@ -456,8 +456,8 @@ static int sts_error(const struct fce_http_response *r, const char *url,
                              err_size);
     struct fce_slice doc = {r->body.data, r->body.len};
     struct fce_buf code = FCE_BUF_INIT, message = FCE_BUF_INIT;
-    fce_xml_get_text(doc, "Code", &code);
-    fce_xml_get_text(doc, "Message", &message);
+    fce_aws_xml_get_text(doc, "Code", &code);
+    fce_aws_xml_get_text(doc, "Message", &message);
     set_err(err, err_size,
             "STS AssumeRoleWithWebIdentity at %s failed: HTTP %ld %s: %s", url,
             r->status, code.len ? code.data : "(no code)",
@@ -478,15 +478,15 @@ static int sts_parse(const struct fce_http_response *r,
     struct fce_slice doc = {r->body.data, r->body.len}, section;
     struct fce_buf key = FCE_BUF_INIT, secret = FCE_BUF_INIT,
                    token = FCE_BUF_INIT, expiry = FCE_BUF_INIT;
-    int rc = fce_xml_element(doc, "Credentials", &section);
+    int rc = fce_aws_xml_element(doc, "Credentials", &section);
     if (rc == 0)
-        rc = fce_xml_get_text(section, "AccessKeyId", &key);
+        rc = fce_aws_xml_get_text(section, "AccessKeyId", &key);
     if (rc == 0)
-        rc = fce_xml_get_text(section, "SecretAccessKey", &secret);
+        rc = fce_aws_xml_get_text(section, "SecretAccessKey", &secret);
     if (rc == 0)
-        rc = fce_xml_get_text(section, "SessionToken", &token);
+        rc = fce_aws_xml_get_text(section, "SessionToken", &token);
     if (rc == 0)
-        rc = fce_xml_get_text(section, "Expiration", &expiry);
+        rc = fce_aws_xml_get_text(section, "Expiration", &expiry);
     if (rc == 0)
         rc = creds_set(out, key.data, secret.data, token.data, "web-identity");
     if (rc == 0 &&

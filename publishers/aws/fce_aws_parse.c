@@ -86,8 +86,8 @@ static bool string_equals(const char *quoted, size_t quoted_len,
     return quoted_len == key_len + 2 && memcmp(quoted + 1, key, key_len) == 0;
 }
 
-int fce_json_member(struct fce_slice text, const char *key,
-                    struct fce_slice *value)
+int fce_aws_json_member(struct fce_slice text, const char *key,
+                        struct fce_slice *value)
 {
     const char *end = text.data + text.len;
     const char *p = skip_ws(text.data, end);
@@ -123,7 +123,7 @@ int fce_json_member(struct fce_slice text, const char *key,
     return -EPROTO;
 }
 
-int fce_json_next(struct fce_slice *cursor, struct fce_slice *element)
+int fce_aws_json_next(struct fce_slice *cursor, struct fce_slice *element)
 {
     const char *end = cursor->data + cursor->len;
     const char *p = skip_ws(cursor->data, end);
@@ -210,7 +210,7 @@ static int unicode_escape(const char **pp, const char *end, struct fce_buf *out)
     return append_utf8(out, cp);
 }
 
-int fce_json_string(struct fce_slice value, struct fce_buf *out)
+int fce_aws_json_string(struct fce_slice value, struct fce_buf *out)
 {
     if (value.len < 2 || value.data[0] != '"' ||
         value.data[value.len - 1] != '"')
@@ -241,15 +241,15 @@ int fce_json_string(struct fce_slice value, struct fce_buf *out)
     return rc;
 }
 
-int fce_json_get_string(struct fce_slice object, const char *key,
-                        struct fce_buf *out)
+int fce_aws_json_get_string(struct fce_slice object, const char *key,
+                            struct fce_buf *out)
 {
     struct fce_slice value;
     fce_buf_reset(out);
-    int rc = fce_json_member(object, key, &value);
+    int rc = fce_aws_json_member(object, key, &value);
     if (rc < 0)
         return rc;
-    rc = fce_json_string(value, out);
+    rc = fce_aws_json_string(value, out);
     if (rc == 0)
         rc = fce_buf_append(out, "", 1);
     if (rc == 0)
@@ -257,34 +257,9 @@ int fce_json_get_string(struct fce_slice object, const char *key,
     return rc;
 }
 
-bool fce_json_is_true(struct fce_slice value)
+bool fce_aws_json_is_true(struct fce_slice value)
 {
     return value.len == 4 && memcmp(value.data, "true", 4) == 0;
-}
-
-int fce_json_append_string(struct fce_buf *out, const char *text, size_t len)
-{
-    int rc = fce_buf_reserve(out, len + 2);
-    if (rc == 0)
-        rc = fce_buf_append(out, "\"", 1);
-    for (size_t i = 0; i < len && rc == 0; i++) {
-        unsigned char c = (unsigned char)text[i];
-        size_t run = i;
-        while (i < len && (unsigned char)text[i] >= 0x20 && text[i] != '"' &&
-               text[i] != '\\')
-            i++;
-        rc = fce_buf_append(out, text + run, i - run);
-        if (rc < 0 || i >= len)
-            break;
-        c = (unsigned char)text[i];
-        if (c == '"' || c == '\\')
-            rc = fce_buf_printf(out, "\\%c", c);
-        else
-            rc = fce_buf_printf(out, "\\u%04x", c);
-    }
-    if (rc == 0)
-        rc = fce_buf_append(out, "\"", 1);
-    return rc;
 }
 
 /* ---- XML ---- */
@@ -365,15 +340,15 @@ static int element_at(struct fce_slice text, const char *tag,
     return 0;
 }
 
-int fce_xml_element(struct fce_slice text, const char *tag,
-                    struct fce_slice *content)
+int fce_aws_xml_element(struct fce_slice text, const char *tag,
+                        struct fce_slice *content)
 {
     const char *after;
     return element_at(text, tag, content, &after);
 }
 
-int fce_xml_next(struct fce_slice *cursor, const char *tag,
-                 struct fce_slice *content)
+int fce_aws_xml_next(struct fce_slice *cursor, const char *tag,
+                     struct fce_slice *content)
 {
     const char *after;
     if (element_at(*cursor, tag, content, &after) < 0)
@@ -426,7 +401,7 @@ static int xml_entity(const char **pp, const char *end, struct fce_buf *out)
     return -EPROTO;
 }
 
-int fce_xml_text(struct fce_slice content, struct fce_buf *out)
+int fce_aws_xml_text(struct fce_slice content, struct fce_buf *out)
 {
     const char *p = content.data;
     const char *end = p + content.len;
@@ -442,14 +417,14 @@ int fce_xml_text(struct fce_slice content, struct fce_buf *out)
     return rc;
 }
 
-int fce_xml_get_text(struct fce_slice text, const char *tag,
-                     struct fce_buf *out)
+int fce_aws_xml_get_text(struct fce_slice text, const char *tag,
+                         struct fce_buf *out)
 {
     struct fce_slice content;
     fce_buf_reset(out);
-    int rc = fce_xml_element(text, tag, &content);
+    int rc = fce_aws_xml_element(text, tag, &content);
     if (rc == 0)
-        rc = fce_xml_text(content, out);
+        rc = fce_aws_xml_text(content, out);
     if (rc == 0)
         rc = fce_buf_append(out, "", 1);
     if (rc == 0)

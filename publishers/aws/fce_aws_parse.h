@@ -30,32 +30,28 @@ struct fce_slice {
  * Returns 0, -ENOENT when the object has no such member, or -EPROTO when
  * text is not a well-formed object.
  */
-int fce_json_member(struct fce_slice text, const char *key,
-                    struct fce_slice *value);
+int fce_aws_json_member(struct fce_slice text, const char *key,
+                        struct fce_slice *value);
 
 /*
  * Iterates over a JSON array: *cursor starts as the raw array (from
- * fce_json_member) and each call sets *element to the next element.
+ * fce_aws_json_member) and each call sets *element to the next element.
  * Returns 1 with an element, 0 at the end, -EPROTO on malformed input.
  */
-int fce_json_next(struct fce_slice *cursor, struct fce_slice *element);
+int fce_aws_json_next(struct fce_slice *cursor, struct fce_slice *element);
 
 /* Appends the decoded text of a raw JSON string value (with quotes) to
  * out, as UTF-8. Returns 0, -EPROTO, or -ENOMEM. */
-int fce_json_string(struct fce_slice value, struct fce_buf *out);
+int fce_aws_json_string(struct fce_slice value, struct fce_buf *out);
 
 /* Looks up a string member and decodes it into out (reset first).
  * Returns 0, -ENOENT, -EPROTO (also when the member is not a string) or
  * -ENOMEM. */
-int fce_json_get_string(struct fce_slice object, const char *key,
-                        struct fce_buf *out);
+int fce_aws_json_get_string(struct fce_slice object, const char *key,
+                            struct fce_buf *out);
 
 /* True when the raw value is the literal true. */
-bool fce_json_is_true(struct fce_slice value);
-
-/* Appends text as a JSON string with quotes, escaping '"', '\' and
- * control characters. Returns 0 or -ENOMEM. */
-int fce_json_append_string(struct fce_buf *out, const char *text, size_t len);
+bool fce_aws_json_is_true(struct fce_slice value);
 
 /* ---- XML (AWS Query responses) ---- */
 
@@ -65,24 +61,24 @@ int fce_json_append_string(struct fce_buf *out, const char *text, size_t len);
  * lies between the tags. An empty element <tag/> yields empty content.
  * Returns 0 or -ENOENT.
  */
-int fce_xml_element(struct fce_slice text, const char *tag,
-                    struct fce_slice *content);
+int fce_aws_xml_element(struct fce_slice text, const char *tag,
+                        struct fce_slice *content);
 
 /*
  * Iterates over the <tag> children of text: *cursor starts as text and each
  * call sets *content to the next element's content. Returns 1 or 0 at the
  * end.
  */
-int fce_xml_next(struct fce_slice *cursor, const char *tag,
-                 struct fce_slice *content);
+int fce_aws_xml_next(struct fce_slice *cursor, const char *tag,
+                     struct fce_slice *content);
 
 /* Appends element content with the five XML entities and numeric
  * character references decoded. Returns 0, -EPROTO or -ENOMEM. */
-int fce_xml_text(struct fce_slice content, struct fce_buf *out);
+int fce_aws_xml_text(struct fce_slice content, struct fce_buf *out);
 
-/* fce_xml_element + fce_xml_text into out (reset first). */
-int fce_xml_get_text(struct fce_slice text, const char *tag,
-                     struct fce_buf *out);
+/* fce_aws_xml_element + fce_aws_xml_text into out (reset first). */
+int fce_aws_xml_get_text(struct fce_slice text, const char *tag,
+                         struct fce_buf *out);
 
 /* ---- time ---- */
 
