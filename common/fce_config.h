@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fce_buf.h"
 #include "fce_ce.h"
 #include "fce_option.h"
 
@@ -72,8 +73,9 @@ struct fce_publisher_config {
     char *dead_letter_path; /* JSON lines of records that cannot succeed */
     char *ring_path;        /* <rings.directory>/<name>.ring */
     uint64_t ring_capacity;
-    void *settings; /* backend_type->options applied, owned */
-    char *origin;   /* key path it came from, for messages */
+    void *settings;   /* backend_type->options applied, owned */
+    char *origin;     /* key path it came from, for messages */
+    char *stats_path; /* <stats_directory>/<name>.stats */
 };
 
 enum fce_listener_type {
@@ -107,6 +109,7 @@ struct fce_ingest_config {
     enum fce_io_mode io;
     char *ring_path; /* <rings.directory>/ingest.ring */
     uint64_t ring_capacity;
+    char *stats_path; /* <stats_directory>/ingest.stats */
 };
 
 struct fce_supervisor_config {
@@ -123,6 +126,7 @@ struct fce_config {
     uint64_t ring_capacity;
     uint64_t max_record;
     char *stats_directory;         /* where processes write <name>.stats */
+    char *encoder_stats_path;      /* <stats_directory>/encoder.stats */
     struct fce_ce_profile profile; /* strings owned by the config */
     struct fce_ingest_config ingest;
     struct fce_publisher_config *publishers;
@@ -148,5 +152,24 @@ void fce_config_free(struct fce_config *config);
 /* Looks a publisher up by name, or NULL. */
 const struct fce_publisher_config *
 fce_config_publisher(const struct fce_config *config, const char *name);
+
+/*
+ * Appends the effective configuration as YAML that loads again: every key
+ * with its value or default, the FlyteAdmin block as the publisher it
+ * became, and every FCE_OPT_SECRET value written as "***". Returns 0 or
+ * -ENOMEM.
+ */
+int fce_config_dump(const struct fce_config *config, struct fce_buf *out);
+
+/*
+ * Appends docs/configuration.md: every key of the project's tables and of
+ * each backend type linked into this program, with type, default and
+ * meaning. Returns 0 or -ENOMEM.
+ */
+int fce_config_docs(struct fce_buf *out);
+
+/* Frees what loading an option table allocated inside target (strings,
+ * lists, properties, nested sections); target itself stays. */
+void fce_option_free(const struct fce_option *table, void *target);
 
 #endif
