@@ -12,6 +12,7 @@
 #ifndef FCE_JSON_H
 #define FCE_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "fce_buf.h"
@@ -33,3 +34,22 @@ char *fce_json_write_string(char *out, const char *text, size_t len);
 int fce_json_append_string(struct fce_buf *out, const char *text, size_t len);
 
 #endif
+
+/* ---- reading ---- */
+
+/* Called for each member of a top-level object. value is the decoded
+ * string (NUL-terminated, may contain NUL bytes) when is_string, else the
+ * raw JSON text of the value. Return 0 to continue, non-zero to stop. */
+typedef int (*fce_json_member_fn)(void *context, const char *name,
+                                  size_t name_len, const char *value,
+                                  size_t value_len, bool is_string);
+
+/*
+ * Parses text as one JSON object (RFC 8259; nested values are checked and
+ * passed raw) and calls member for each member in order. Returns 0, the
+ * callback's non-zero value, -EINVAL with the problem and its 1-based
+ * column in err, or -ENOMEM.
+ */
+int fce_json_parse_object(const char *text, size_t len,
+                          fce_json_member_fn member, void *context, char *err,
+                          size_t err_size);
