@@ -232,6 +232,9 @@ static int check_positions(const struct ring_header *h, const char *path,
 
 static int open_failed(const char *path, int rc, char *err, size_t err_size)
 {
+    if (rc == -EISDIR)
+        return fail(err, err_size, -EINVAL, "%s is a folder, not a ring file",
+                    path);
     if (rc == -ENOENT)
         return fail(err, err_size, rc,
                     "ring %s not found: create it with "

@@ -16,10 +16,11 @@
  * and the record starts at offset 0 of the next lap, position head +
  * (capacity - off). The skipped bytes stay "in use" until the consumer
  * passes the marker, so a wrap needs (capacity - off) + size bytes free.
- * The producer publishes a marker on its own as soon as the tail is in the
- * current lap, and a consumer that holds nothing releases a marker as soon
- * as it reads it; that is what lets a ring of exactly one maximum record
- * make progress from any offset.
+ * The marker normally becomes visible with the record's commit. When even
+ * an empty ring has no room for skip + size (a record almost as large as
+ * the ring), the producer publishes the marker alone, and a consumer that
+ * holds nothing releases a marker as soon as it reads it; that lets a ring
+ * of exactly one maximum record make progress from any offset.
  */
 #ifndef FCE_RING_LAYOUT_H
 #define FCE_RING_LAYOUT_H

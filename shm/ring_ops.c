@@ -157,18 +157,27 @@ static int have_room(struct fce_ring *ring, uint64_t end)
     return end - ring->tail_cache <= ring->capacity;
 }
 
-/* Publishes a wrap marker at head, moving head to the next lap. */
-static int wrap(struct fce_ring *ring)
+/*
+ * Writes a wrap marker at head and moves head to the next lap, for a record
+ * of size bytes that does not fit before the end of the buffer. When the
+ * record fits after the marker, the commit publishes both. When it does
+ * not but the ring is empty, the marker is published alone: the consumer
+ * releases it on reading, and only then is the whole buffer free. Otherwise
+ * the ring is full for this record.
+ */
+static int wrap(struct fce_ring *ring, uint64_t size)
 {
     uint64_t skip = ring->capacity - ring->head_off;
     struct ring_record *marker = (void *)(ring->data + ring->head_off);
+    int fits = have_room(ring, ring->head + skip + size);
 
-    if (!have_room(ring, ring->head + skip))
+    if (!fits && ring->tail_cache != ring->head)
         return -EAGAIN;
     marker->len = RING_WRAP_LEN;
     ring->head += skip;
     ring->head_off = 0;
-    publish_head(ring);
+    if (!fits)
+        publish_head(ring);
     return 0;
 }
 
@@ -187,7 +196,7 @@ static int reserve_once(struct fce_ring *ring, uint32_t len, void **payload)
 
     size = ring_record_size(len);
     if (ring->head_off + size > ring->capacity) {
-        rc = wrap(ring);
+        rc = wrap(ring, size);
         if (rc != 0)
             return rc;
     }
