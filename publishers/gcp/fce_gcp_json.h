@@ -73,6 +73,11 @@ int fce_gcp_json_uint(const struct fce_gcp_json_value *value,
 /* Counts the elements of an array value. Returns the count or -EINVAL. */
 long fce_gcp_json_array_count(const struct fce_gcp_json_value *value);
 
+/* Finds element index (from 0) of an array value. Returns 0, -ENOENT past
+ * the end, or -EINVAL when value is not an array. */
+int fce_gcp_json_array_at(const struct fce_gcp_json_value *value, size_t index,
+                          struct fce_gcp_json_value *element);
+
 /*
  * Appends text as a JSON string with its quotes. Quote, backslash and
  * control characters are escaped; other bytes are copied, so text must be

@@ -481,25 +481,48 @@ int fce_gcp_json_uint(const struct fce_gcp_json_value *value,
     return 0;
 }
 
-long fce_gcp_json_array_count(const struct fce_gcp_json_value *value)
+/* Walks the elements of an array up to index; returns the number of
+ * elements seen, with element index in *element when it exists. */
+static long walk_array(const struct fce_gcp_json_value *value, size_t index,
+                       struct fce_gcp_json_value *element)
 {
-    if (value->type != FCE_GCP_JSON_ARRAY)
-        return -EINVAL;
-
     struct cursor c = {value->text + 1, value->text + value->len, 1};
     skip_blanks(&c);
     if (*c.p == ']')
         return 0;
     long count = 0;
     for (;;) {
-        struct fce_gcp_json_value element;
-        if (take_value(&c, &element) < 0)
+        struct fce_gcp_json_value current;
+        if (take_value(&c, &current) < 0)
             return -EINVAL;
+        if ((size_t)count == index) {
+            *element = current;
+            return count + 1;
+        }
         count++;
         skip_blanks(&c);
         if (c.p >= c.end || *c.p++ != ',')
             return count;
     }
+}
+
+long fce_gcp_json_array_count(const struct fce_gcp_json_value *value)
+{
+    if (value->type != FCE_GCP_JSON_ARRAY)
+        return -EINVAL;
+    struct fce_gcp_json_value unused;
+    return walk_array(value, SIZE_MAX, &unused);
+}
+
+int fce_gcp_json_array_at(const struct fce_gcp_json_value *value, size_t index,
+                          struct fce_gcp_json_value *element)
+{
+    if (value->type != FCE_GCP_JSON_ARRAY)
+        return -EINVAL;
+    long seen = walk_array(value, index, element);
+    if (seen < 0)
+        return -EINVAL;
+    return (size_t)seen > index ? 0 : -ENOENT;
 }
 
 /* Escape of one byte: 0 for none, otherwise the character after '\'

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fce_backend.h"
 #include "fce_buf.h"
 #include "fce_ce.h"
 #include "fce_config.h"
@@ -75,6 +76,7 @@ struct fce_pubsub_settings {
 };
 
 extern const struct fce_backend_type fce_pubsub_type;
+extern const struct fce_backend fce_pubsub_backend;
 
 /*
  * Checks a topic id as Pub/Sub defines it: 3 to 255 characters of letters,
