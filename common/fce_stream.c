@@ -342,6 +342,7 @@ int fce_stream_ack_decode(const uint8_t *data, size_t len,
 
 /* ---- the sending client ---- */
 
+#include <ctype.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -1118,6 +1119,30 @@ int fce_client_finish(struct fce_client *client, char *err, size_t err_size)
         rc = -EIO;
     }
     return rc;
+}
+
+uint32_t fce_client_kind_from_name(const char *path)
+{
+    static const char *const words[] = {"workflow", "node", "task"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+
+    while (*base) {
+        size_t len = 0;
+        while (isalnum((unsigned char)base[len]))
+            len++;
+        for (uint32_t kind = 1; kind <= 3; kind++) {
+            size_t word_len = strlen(words[kind - 1]);
+            bool plural = len == word_len + 1 && base[word_len] == 's';
+            if ((len == word_len || plural) &&
+                strncmp(base, words[kind - 1], word_len) == 0)
+                return kind;
+        }
+        base += len;
+        while (*base && !isalnum((unsigned char)*base))
+            base++;
+    }
+    return 0;
 }
 
 void fce_client_close(struct fce_client *client)

@@ -191,6 +191,14 @@ int fce_client_send(struct fce_client *client, uint32_t kind, const void *data,
  * when some events failed for connection reasons (their results say so). */
 int fce_client_finish(struct fce_client *client, char *err, size_t err_size);
 
+/*
+ * Guesses the kind of a request file from its name: the first word of the
+ * base name (split at characters other than letters and digits) that is
+ * workflow, node or task, or their plurals ("012-task-queued.pb").
+ * Returns the fce_kind value, or 0 when no word names a kind.
+ */
+uint32_t fce_client_kind_from_name(const char *path);
+
 /* Closes the connection. Events without a result are reported FAILED. */
 void fce_client_close(struct fce_client *client);
 
