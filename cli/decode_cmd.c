@@ -16,6 +16,7 @@
 #include "fce_event.h"
 #include "fce_json.h"
 #include "fce_pbscan.h"
+#include "fce_ring.h"
 #include "fce_text.h"
 #include "flyteidl/admin/event.pb-c.h"
 
@@ -32,13 +33,24 @@ static void decode_usage(FILE *out)
 {
     fprintf(out,
             "usage: fce decode [FILE]\n"
+            "       fce decode --ring PATH [--count N] [--timeout MS] "
+            "[--json]\n"
             "\n"
             "Reads CloudEvents in structured JSON mode, one per line, from\n"
             "FILE or standard input, and prints the attributes of each, then\n"
             "its data_base64 decoded as the Flyte event request named by\n"
             "its subject (or type) in protobuf text format. A line that is\n"
             "not such a CloudEvent prints an error with its line number on\n"
-            "stderr; the others still print, and the exit status is 2.\n");
+            "stderr; the others still print, and the exit status is 2.\n"
+            "\n"
+            "With --ring it consumes neutral CloudEvent records from a\n"
+            "publisher ring instead (stop its publisher first: a ring has one\n"
+            "consumer) and releases each one it printed.\n"
+            "  --count N     stop after N records (default: until --timeout)\n"
+            "  --timeout MS  give up when no record arrives for MS\n"
+            "                milliseconds (default 5000); exit 1 if --count\n"
+            "                was not reached\n"
+            "  --json        print each record as one structured JSON line\n");
 }
 
 static int on_member(void *context, const char *name, size_t name_len,
@@ -141,7 +153,8 @@ static int decode_line(const char *line, size_t len, struct decoded_event *ev,
         snprintf(ev->problem, sizeof(ev->problem), "data_base64 missing");
     else if (event_kind(ev, &kind) < 0)
         snprintf(ev->problem, sizeof(ev->problem),
-                 "subject \"%s\" and type \"%s\" name no Flyte event request",
+                 "subject \"%.100s\" and type \"%.100s\" name no Flyte event "
+                 "request",
                  ev->subject, ev->type);
     if (ev->problem[0])
         return 1;
@@ -149,8 +162,8 @@ static int decode_line(const char *line, size_t len, struct decoded_event *ev,
     const ProtobufCMessageDescriptor *descriptor = descriptor_of(kind);
     const uint8_t *data = (const uint8_t *)ev->data.data;
     if (fce_pb_scan(descriptor, data, ev->data.len, err, sizeof(err)) < 0) {
-        snprintf(ev->problem, sizeof(ev->problem), "data is not a valid %s: %s",
-                 descriptor->name, err);
+        snprintf(ev->problem, sizeof(ev->problem),
+                 "data is not a valid %s: %.160s", descriptor->name, err);
         return 1;
     }
     ProtobufCMessage *request =
@@ -173,9 +186,156 @@ static int decode_line(const char *line, size_t len, struct decoded_event *ev,
     return rc;
 }
 
+struct ring_options {
+    const char *path;
+    unsigned long count; /* 0: until the timeout */
+    int timeout_ms;
+    bool json;
+};
+
+static void reset_event(struct decoded_event *ev)
+{
+    fce_buf_reset(&ev->attrs);
+    fce_buf_reset(&ev->data);
+    ev->has_data = ev->has_data_base64 = ev->has_specversion = false;
+    ev->subject[0] = ev->type[0] = ev->problem[0] = '\0';
+}
+
+/* Prints one neutral record as JSON or as text. Returns 0, 1 for a bad
+ * record, or -ENOMEM. */
+static int print_record(const struct fce_ring_record *record, bool json,
+                        struct decoded_event *ev, struct fce_buf *out)
+{
+    struct fce_ce ce;
+    if (fce_ce_record_read(record->data, record->len, &ce) < 0) {
+        snprintf(ev->problem, sizeof(ev->problem),
+                 "malformed CloudEvent record (%u bytes, kind %u)", record->len,
+                 record->kind);
+        return 1;
+    }
+    struct fce_buf rendered = FCE_BUF_INIT;
+    int rc = fce_ce_render_json(&ce, &rendered);
+    if (rc == 0 && json)
+        rc = fce_buf_printf(out, "%.*s\n", (int)rendered.len, rendered.data);
+    else if (rc == 0)
+        rc = decode_line(rendered.data, rendered.len, ev, out);
+    fce_buf_free(&rendered);
+    return rc;
+}
+
+static int decode_ring(const struct ring_options *options)
+{
+    struct fce_ring *ring = NULL;
+    char err[256] = "";
+    int rc = fce_ring_attach(options->path, &ring, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "fce decode: cannot attach the ring %s: %s\n",
+                options->path, err[0] ? err : strerror(-rc));
+        return 1;
+    }
+
+    int status = 0;
+    unsigned long printed = 0;
+    struct fce_buf out = FCE_BUF_INIT;
+    struct decoded_event ev = {.attrs = FCE_BUF_INIT, .data = FCE_BUF_INIT};
+    while (options->count == 0 || printed < options->count) {
+        struct fce_ring_record record;
+        rc = fce_ring_read_wait(ring, &record, options->timeout_ms);
+        if (rc == -EINTR)
+            continue;
+        if (rc < 0)
+            break;
+        reset_event(&ev);
+        fce_buf_reset(&out);
+        rc = print_record(&record, options->json, &ev, &out);
+        if (rc < 0)
+            break;
+        if (rc > 0) {
+            fprintf(stderr, "fce decode: %s: record %llu: %s\n", options->path,
+                    (unsigned long long)record.seq, ev.problem);
+            status = 2;
+        }
+        fwrite(out.data, 1, out.len, stdout);
+        fflush(stdout);
+        fce_ring_release(ring, record.end);
+        printed++;
+    }
+    if (rc < 0 && rc != -ETIMEDOUT) {
+        fprintf(stderr, "fce decode: reading %s failed: %s\n", options->path,
+                strerror(-rc));
+        status = 1;
+    } else if (options->count && printed < options->count) {
+        fprintf(stderr, "fce decode: %s: timed out after %lu of %lu records\n",
+                options->path, printed, options->count);
+        status = 1;
+    }
+    fce_buf_free(&out);
+    fce_buf_free(&ev.attrs);
+    fce_buf_free(&ev.data);
+    fce_ring_detach(ring);
+    return status;
+}
+
+static int parse_number(const char *option, const char *text, unsigned long max,
+                        unsigned long *value)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = text ? strtoul(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || n > max || text[0] == '-') {
+        fprintf(stderr,
+                "fce decode: invalid %s '%s'; expected a number up "
+                "to %lu\n",
+                option, text ? text : "", max);
+        return -EINVAL;
+    }
+    *value = n;
+    return 0;
+}
+
+static int parse_ring_args(int argc, char **argv, struct ring_options *ring)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n;
+        if (strcmp(arg, "--json") == 0) {
+            ring->json = true;
+            continue;
+        }
+        if (strcmp(arg, "--ring") == 0 && value) {
+            ring->path = value;
+        } else if (strcmp(arg, "--count") == 0) {
+            if (parse_number(arg, value, 1ul << 40, &n) < 0)
+                return -EINVAL;
+            ring->count = n;
+        } else if (strcmp(arg, "--timeout") == 0) {
+            if (parse_number(arg, value, 86400000, &n) < 0)
+                return -EINVAL;
+            ring->timeout_ms = (int)n;
+        } else {
+            fprintf(stderr,
+                    "fce decode: unexpected argument '%s'; run 'fce "
+                    "decode --help'\n",
+                    arg);
+            return -EINVAL;
+        }
+        i++;
+    }
+    return 0;
+}
+
 int fce_cmd_decode(int argc, char **argv)
 {
     const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--ring") == 0) {
+            struct ring_options ring = {.timeout_ms = 5000};
+            if (parse_ring_args(argc, argv, &ring) < 0)
+                return 2;
+            return decode_ring(&ring);
+        }
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             decode_usage(stdout);
@@ -211,10 +371,7 @@ int fce_cmd_decode(int argc, char **argv)
             len--;
         if (len == 0)
             continue;
-        fce_buf_reset(&ev.attrs);
-        fce_buf_reset(&ev.data);
-        ev.has_data = ev.has_data_base64 = ev.has_specversion = false;
-        ev.subject[0] = ev.type[0] = ev.problem[0] = '\0';
+        reset_event(&ev);
         fce_buf_reset(&out);
         int rc = decode_line(line, (size_t)len, &ev, &out);
         if (rc < 0) {

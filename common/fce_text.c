@@ -321,6 +321,51 @@ static int append_field_value(struct fce_buf *out,
     return rc;
 }
 
+static uint64_t read_varint(const uint8_t *p, size_t len, size_t *used)
+{
+    uint64_t value = 0;
+    size_t i = 0;
+    for (; i < len && i < 10; i++) {
+        value |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            i++;
+            break;
+        }
+    }
+    *used = i;
+    return value;
+}
+
+static uint64_t read_little_endian(const uint8_t *p, size_t len)
+{
+    uint64_t value = 0;
+    for (size_t i = len; i > 0; i--)
+        value = value << 8 | p[i - 1];
+    return value;
+}
+
+static int append_unknown_value(struct fce_buf *out,
+                                const ProtobufCMessageUnknownField *field)
+{
+    size_t used;
+    switch (field->wire_type) {
+    case PROTOBUF_C_WIRE_TYPE_VARINT:
+        return fce_buf_printf(out, "%" PRIu64,
+                              read_varint(field->data, field->len, &used));
+    case PROTOBUF_C_WIRE_TYPE_64BIT:
+        return fce_buf_printf(out, "0x%016" PRIx64,
+                              read_little_endian(field->data, 8));
+    case PROTOBUF_C_WIRE_TYPE_32BIT:
+        return fce_buf_printf(out, "0x%08" PRIx64,
+                              read_little_endian(field->data, 4));
+    default:
+        /* protobuf-c keeps the length prefix in the data. */
+        read_varint(field->data, field->len, &used);
+        return fce_text_append_string(out, (const char *)field->data + used,
+                                      field->len - used);
+    }
+}
+
 /* Unknown fields, multi-line only: `NUMBER: value` as protoc prints them. */
 static int append_unknown(struct fce_buf *out, const ProtobufCMessage *message,
                           int indent)
@@ -330,15 +375,8 @@ static int append_unknown(struct fce_buf *out, const ProtobufCMessage *message,
         int rc = append_indent(out, indent);
         if (rc == 0)
             rc = fce_buf_printf(out, "%u: ", (unsigned)field->tag);
-        if (rc == 0 && field->wire_type == PROTOBUF_C_WIRE_TYPE_VARINT) {
-            uint64_t value = 0;
-            for (size_t k = 0; k < field->len && k < 10; k++)
-                value |= (uint64_t)(field->data[k] & 0x7F) << (7 * k);
-            rc = fce_buf_printf(out, "%" PRIu64, value);
-        } else if (rc == 0) {
-            rc = fce_text_append_string(out, (const char *)field->data,
-                                        field->len);
-        }
+        if (rc == 0)
+            rc = append_unknown_value(out, field);
         if (rc == 0)
             rc = fce_buf_append(out, "\n", 1);
         if (rc < 0)
