@@ -1,5 +1,8 @@
 # fce-ingest: the HTTP/1.1 and stream protocol server (see ingest/ingest.h).
 INGEST_SRCS := $(sort $(wildcard ingest/*.c))
+# Everything but the loops and main(): what unit tests drive without sockets.
+INGEST_CORE_SRCS := ingest/http.c ingest/conn.c ingest/serve_http.c \
+    ingest/serve_stream.c ingest/metrics.c
 $(eval $(call fce_bin,fce-ingest,$(INGEST_SRCS) $(OPTION_SRCS),\
     fce_common fce_proto fce_shm,$(SYS_LIBS)))
 
