@@ -16,7 +16,7 @@
      : (v) == 62 ? '+'                                                         \
                  : '/')
 
-/* Entry i holds the two characters of the 12-bit value i, the one of its
+/* Entry i contains the two characters of the 12-bit value i, the one of its
  * high 6 bits first. */
 #define PAIR(i)                                                                \
     {                                                                          \

@@ -1,8 +1,8 @@
 /*
- * Validation of event requests: fce_pb_scan() checks the wire bytes and
- * names any problem, then protobuf-c decodes them into an arena (one
- * allocation pattern per request instead of one malloc per field) so the
- * id and the partition key can be taken from the decoded identifiers.
+ * Validation of event requests. fce_pb_scan() checks the wire bytes and
+ * names any problem. Then protobuf-c decodes them into an arena, which
+ * replaces one malloc per field with a few per request, and the id and
+ * the partition key are built from the decoded identifiers.
  */
 #include "fce_event.h"
 
@@ -343,7 +343,7 @@ int fce_event_parse(enum fce_kind kind, const uint8_t *data, size_t len,
     if (rc < 0)
         goto cleanup;
 
-    /* One allocation holds the id, a NUL, the partition key and a NUL. */
+    /* One allocation contains the id, a NUL, the partition key and a NUL. */
     event->id = id.data;
     event->id_len = key_offset - 1;
     event->partition_key = id.data + key_offset;

@@ -162,7 +162,7 @@ static int scan_message(struct scan *scan,
                         const ProtobufCMessageDescriptor *descriptor,
                         const uint8_t *p, const uint8_t *end);
 
-/* Checks the contents of a length-delimited field the schema knows. */
+/* Checks the contents of a length-delimited field the schema declares. */
 static int scan_length_field(struct scan *scan,
                              const ProtobufCFieldDescriptor *field,
                              const uint8_t *p, const uint8_t *end)
@@ -271,9 +271,9 @@ static const uint8_t *skip_value(struct scan *scan, unsigned number,
             *start = p;
             return p + width;
         }
-        /* Past the end of the data is a cut-off request, unless no
-         * protobuf message can be that long; past the end of an enclosing
-         * message is a wrong length. */
+        /* A length past the end of the data means a cut-off request,
+         * unless no protobuf message can be that long. A length past the
+         * end of an enclosing message is a wrong length. */
         fail(scan, "%s: field %u (%s) declares %llu bytes, %zu remain",
              end == scan->data_end && width <= PROTOBUF_LENGTH_MAX
                  ? "truncated message"

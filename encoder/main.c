@@ -145,8 +145,8 @@ static void install_signals(void)
     memset(&action, 0, sizeof(action));
     action.sa_handler = on_stop;
     sigemptyset(&action.sa_mask);
-    /* No SA_RESTART: a futex wait returns EINTR and the loop sees the
-     * stop flag. */
+    /* Without SA_RESTART a futex wait returns EINTR, so the loop
+     * checks the stop flag. */
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     signal(SIGPIPE, SIG_IGN);
