@@ -41,7 +41,8 @@ struct fce_ce_attr {
 };
 
 /* A CloudEvent as a view: strings point into an event view, a record or
- * static storage, except time, which is stored in time_text. */
+ * static storage, except time, which fce_ce_from_event() stores in
+ * time_text. A struct copy keeps pointing at the original's time_text. */
 struct fce_ce {
     enum fce_kind kind;
     size_t attr_count;
