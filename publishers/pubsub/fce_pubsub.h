@@ -114,11 +114,13 @@ int fce_pubsub_render_message(const struct fce_ce *ce,
 #define FCE_PUBSUB_ENVELOPE_BYTES 15
 
 /*
- * How a failed publish is handled: RETRY for the HTTP statuses 408, 429,
- * 500, 502, 503, 504 and for the gRPC status names ABORTED, CANCELLED,
- * DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED, UNAVAILABLE, UNKNOWN;
- * REJECTED for other 4xx statuses and other status names. status_name is
- * the error body's error.status, or NULL; it decides when present.
+ * How a failed publish is handled: RETRY for the HTTP statuses 401, 408,
+ * 429, 500, 502, 503, 504 and other 5xx, and for the gRPC status names
+ * ABORTED, CANCELLED, DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED,
+ * UNAVAILABLE, UNKNOWN and UNAUTHENTICATED; REJECTED for other 4xx
+ * statuses and other status names. status_name is the error body's
+ * error.status, or NULL; it decides when present. The backend refreshes
+ * the token and resends once on a 401 before it asks here.
  */
 enum fce_pubsub_class {
     FCE_PUBSUB_RETRY,

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# bench-pubsub: events per second from a full ring through fce-publisher to
+# the Pub/Sub emulator, side by side with the official Node.js client
+# publishing the same structured CloudEvents with the same batch limits
+# (1000 messages, 10 MB, 5 ms) to the same emulator. Three alternating
+# rounds; the best round of each side counts, because the emulator's JVM
+# warms up as the run goes on.
+#
+#   bench/pubsub/run.sh          (make bench-pubsub)
+#   FCE_BENCH_REPEAT=R           corpus repetitions per round (default 200)
+#   FCE_BENCH_IN_FLIGHT=N        our publish requests at once (default 8)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+repeat=${FCE_BENCH_REPEAT:-200}
+in_flight=${FCE_BENCH_IN_FLIGHT:-8}
+work=$(mktemp -d "${TMPDIR:-/tmp}/fce-bench-pubsub.XXXXXX")
+publisher_pid=
+
+# shellcheck source=../../tests/lib/service-pubsub.sh
+. tests/lib/service-pubsub.sh
+cleanup() {
+    if [ -n "$publisher_pid" ]; then
+        kill -TERM "$publisher_pid" 2>/dev/null || true
+    fi
+    fce_service_pubsub_stop
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+log_dir=$work fce_service_pubsub_start >"$work/emulator.out" || true
+if [ -z "${FCE_PUBSUB_EMULATOR:-}" ]; then
+    cat "$work/emulator.out" >&2
+    echo "bench pubsub: the Pub/Sub emulator did not start" >&2
+    exit 1
+fi
+export PUBSUB_EMULATOR_HOST=$FCE_PUBSUB_EMULATOR
+# The Node client looks for a metadata server even with the emulator; keep
+# it off the network: no detection, and a closed local port if it tries.
+export METADATA_SERVER_DETECTION=none
+export GCE_METADATA_HOST=127.0.0.1:9 GCE_METADATA_IP=127.0.0.1:9
+if [ ! -d tests/npm-gcp/node_modules/@google-cloud/pubsub ]; then
+    (cd tests/npm-gcp && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+python3 - tests/data/corpus/manifest.json tests/data/corpus >"$work/list" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1]))["entries"]:
+    if e["expect"] == "accept":
+        print(e["kind"], sys.argv[2] + "/" + e["file"])
+PY
+
+create_topic() {
+    curl -fsS -X PUT -H 'Content-Type: application/json' -d '{}' \
+        "http://$FCE_PUBSUB_EMULATOR/v1/projects/bench/topics/$1" >/dev/null
+}
+
+cat >"$work/config.yaml" <<YAML
+rings: {directory: $work/rings, capacity: 256MiB, maxRecord: 1MiB}
+ingest: {maxBodyBytes: 512KiB}
+publishers:
+  - name: bench
+    type: pubsub
+    topicName: TOPIC
+    contentMode: structured
+    batch: {maxRecords: 1000, maxBytes: 10MiB, linger: 5ms}
+    gcp: {projectId: bench, maxMessages: 1000, maxRequestBytes: 10000000,
+          maxInFlight: $in_flight}
+YAML
+
+records_out() {
+    "$BUILD/bin/fce" ring inspect "$1" | awk '$1 == "records" && $2 == "out" {print $3}'
+}
+
+# ours ROUND: prints the seconds from starting fce-publisher on a full ring
+# until every record is released (delivered).
+ours() {
+    local topic=ours-$1 ring=$work/rings/bench.ring start end
+    create_topic "$topic"
+    rm -rf "$work/rings" && mkdir -p "$work/rings"
+    "$BUILD/helpers/ce-feed" --ring "$ring" --create 256MiB --list "$work/list" \
+        --repeat "$repeat" --unique --kcat-out "$work/events.txt" >/dev/null
+    sed "s/TOPIC/$topic/" "$work/config.yaml" >"$work/round.yaml"
+    start=$(date +%s.%N)
+    "$BUILD/bin/fce-publisher" --config "$work/round.yaml" \
+        >"$work/ours-$1.log" 2>&1 &
+    publisher_pid=$!
+    while [ "$(records_out "$ring")" -lt "$events" ]; do
+        kill -0 "$publisher_pid" 2>/dev/null ||
+            { cat "$work/ours-$1.log" >&2; return 1; }
+        sleep 0.01
+    done
+    end=$(date +%s.%N)
+    kill -TERM "$publisher_pid"
+    wait "$publisher_pid" || true
+    publisher_pid=
+    python3 -c "print(f'{$end - $start:.3f}')"
+}
+
+peer() {
+    local topic=peer-$1
+    create_topic "$topic"
+    node bench/pubsub/peer.js "$work/events.txt" bench "$topic" |
+        sed -n 's/.*seconds=//p'
+}
+
+peer_rest() {
+    local topic=rest-$1
+    create_topic "$topic"
+    node bench/pubsub/peer-rest.js "$work/events.txt" bench "$topic" \
+        "$in_flight" | sed -n 's/.*seconds=//p'
+}
+
+events=$((repeat * $(wc -l <"$work/list")))
+best_ours= best_peer= best_rest=
+for round in 1 2 3; do
+    o=$(ours "$round")
+    p=$(peer "$round")
+    r=$(peer_rest "$round")
+    echo "round $round: ours ${o}s, google-cloud-pubsub ${p}s, rest-fetch ${r}s for $events events"
+    best_ours=$(python3 -c "print(min(x for x in [$o, ${best_ours:-$o}]))")
+    best_peer=$(python3 -c "print(min(x for x in [$p, ${best_peer:-$p}]))")
+    best_rest=$(python3 -c "print(min(x for x in [$r, ${best_rest:-$r}]))")
+done
+
+python3 - "$events" "$best_ours" "$best_peer" "$best_rest" <<'PY'
+import sys
+events = int(sys.argv[1])
+ours, peer, rest = (float(x) for x in sys.argv[2:5])
+print(f"events {events}, best round: ours {ours:.3f} s, "
+      f"google-cloud-pubsub {peer:.3f} s, rest-fetch {rest:.3f} s")
+print(f"same transport (REST/JSON): ours={events / ours:.0f} peer=rest-fetch "
+      f"{events / rest:.0f} ratio={rest / ours:.2f}")
+print(f"bench pubsub: ours={events / ours:.0f} peer=google-cloud-pubsub-node "
+      f"{events / peer:.0f} ratio={peer / ours:.2f}")
+PY
