@@ -37,8 +37,8 @@ if [ -z "${FCE_PUBSUB_EMULATOR:-}" ]; then
     exit 1
 fi
 export PUBSUB_EMULATOR_HOST=$FCE_PUBSUB_EMULATOR
-# The Node client looks for a metadata server even with the emulator; keep
-# it off the network: no detection, and a closed local port if it tries.
+# The Node client looks for a metadata server even with the emulator. Turn
+# the detection off, and point it at a closed local port in case it tries.
 export METADATA_SERVER_DETECTION=none
 export GCE_METADATA_HOST=127.0.0.1:9 GCE_METADATA_IP=127.0.0.1:9
 if [ ! -d tests/npm-gcp/node_modules/@google-cloud/pubsub ]; then

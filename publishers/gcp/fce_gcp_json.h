@@ -53,7 +53,7 @@ int fce_gcp_json_find(const char *text, size_t len, const char *path,
 /*
  * Copies the unescaped content of a string value into out (out_size bytes,
  * NUL-terminated). Returns the length, -ERANGE when it does not fit, -EINVAL
- * when value is not a string or holds a NUL character (\u0000).
+ * when value is not a string or contains a NUL character (\u0000).
  */
 long fce_gcp_json_string(const struct fce_gcp_json_value *value, char *out,
                          size_t out_size);
@@ -63,7 +63,7 @@ long fce_gcp_json_string(const struct fce_gcp_json_value *value, char *out,
 long fce_gcp_json_strdup(const struct fce_gcp_json_value *value, char **out);
 
 /*
- * Reads a number value, or a string that holds a decimal integer (token
+ * Reads a number value, or a string that contains a decimal integer (token
  * responses send expires_in either way), as a non-negative integer.
  * Returns 0 or -EINVAL.
  */

@@ -98,8 +98,8 @@ struct fce_pubsub_limits {
 /*
  * Appends one PubsubMessage as JSON, {"data":"...","attributes":{...},
  * "orderingKey":"..."}, for ce in the given content mode; orderingKey only
- * when ordering is set and the partition key is not empty. scratch holds
- * the structured JSON in between. Returns 0, -ENOMEM, or -EMSGSIZE when the
+ * when ordering is set and the partition key is not empty. scratch receives
+ * the structured JSON on the way. Returns 0, -ENOMEM, or -EMSGSIZE when the
  * message breaks a limit, with the limit and the value in reason; out is
  * then unchanged.
  */

@@ -410,7 +410,7 @@ static void pubsub_close(void *state)
     if (!ps)
         return;
     /* Closing the client drops the requests without their callbacks, so
-     * their records are left to the driver, as the interface says. */
+     * their records are left to the driver, as fce_backend.h specifies. */
     fce_http_close(ps->http);
     for (size_t i = 0; i < ps->table_size; i++)
         for (struct pubsub_key *k = ps->table[i]; k; k = k->hash_next)

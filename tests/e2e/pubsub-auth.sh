@@ -40,7 +40,7 @@ print(json.load(sys.stdin)['$1'])"
 }
 
 # run NAME GCP_YAML: feeds the corpus at 15 events/s (about 4 s) and waits
-# until the fake holds count more messages.
+# until the fake stores $total more messages.
 run() {
     local name=$1 before
     before=$(stat messages)
