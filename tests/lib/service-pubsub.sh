@@ -45,16 +45,17 @@ fce_service_pubsub_stop() {
     [ -n "$fce_pubsub_emulator_pid" ] || return 0
     # The launcher execs java, but stop any child it left as well.
     local pids pid
-    pids="$fce_pubsub_emulator_pid $(pgrep -P "$fce_pubsub_emulator_pid" 2>/dev/null)"
+    # pgrep fails when there is no child; callers may run under set -e.
+    pids="$fce_pubsub_emulator_pid $(pgrep -P "$fce_pubsub_emulator_pid" 2>/dev/null || true)"
     for pid in $pids; do
-        kill -TERM "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in $pids; do
         for _ in $(seq 50); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill -KILL "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null || true
     done
     fce_pubsub_emulator_pid=
     unset FCE_PUBSUB_EMULATOR
