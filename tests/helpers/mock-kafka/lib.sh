@@ -1,0 +1,79 @@
+# Shell helpers for the publisher and Kafka end-to-end tests; source after
+# tests/lib/tap.sh. Everything runs on 127.0.0.1 inside $TEST_TMP.
+#
+#   corpus_list FILE             "KIND PATH" lines of every accepted request
+#   mock_start [ARGS...]         starts mock-kafka, sets $BOOTSTRAP
+#   mock_command WORDS...        sends one command, fails unless it says ok
+#   kafka_dump TOPIC FILE        every record of TOPIC, in check_topic's form
+#   kafka_count TOPIC            how many records TOPIC holds
+#   topic_has TOPIC N            whether TOPIC holds N records or more
+#   publisher_start CONFIG NAME  starts fce-publisher, sets $publisher_pid
+#   stop_pid PID                 SIGTERM and wait; sets $stopped_status
+
+HELPERS=$FCE_TOP/$BUILD/helpers
+MOCK_DIR=$FCE_TOP/tests/helpers/mock-kafka
+MANIFEST=$FCE_TOP/tests/data/corpus/manifest.json
+
+corpus_list() {
+    python3 - "$MANIFEST" "$FCE_TOP/tests/data/corpus" >"$1" <<'PY'
+import json, sys
+for e in json.load(open(sys.argv[1]))["entries"]:
+    if e["expect"] == "accept":
+        print(e["kind"], sys.argv[2] + "/" + e["file"])
+PY
+}
+
+corpus_size() {
+    python3 -c 'import json, sys
+print(sum(e["expect"] == "accept" for e in json.load(open(sys.argv[1]))["entries"]))' "$MANIFEST"
+}
+
+mock_start() {
+    mkfifo "$TEST_TMP/mock.in"
+    # Read-write, so opening the FIFO does not wait for the other side.
+    exec 7<>"$TEST_TMP/mock.in"
+    # Not through spawn: a background command's stdin must be named on
+    # the command itself, or bash gives it /dev/null.
+    "$HELPERS/mock-kafka" "$@" <&7 >"$TEST_TMP/mock.out" 2>&1 &
+    mock_pid=$!
+    spawned_pids+=("$mock_pid")
+    wait_for 10 grep -q '^bootstrap=' "$TEST_TMP/mock.out" || return 1
+    BOOTSTRAP=$(sed -n 's/^bootstrap=//p' "$TEST_TMP/mock.out")
+    mock_answers=0
+}
+
+mock_command() {
+    echo "$*" >&7
+    mock_answers=$((mock_answers + 1))
+    wait_for 5 test "$(grep -Ec '^(ok|error)' "$TEST_TMP/mock.out")" \
+        -ge "$mock_answers" || return 1
+    [ "$(grep -E '^(ok|error)' "$TEST_TMP/mock.out" | tail -n 1)" = ok ]
+}
+
+kafka_dump() {
+    timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q \
+        -f '%p %o %K %S\n%k%s\n%h\n' >"$2" 2>"$2.err"
+}
+
+kafka_count() {
+    timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q \
+        -f 'x\n' 2>/dev/null | wc -l
+}
+
+publisher_start() {
+    spawn "$TEST_TMP/$2.log" "$BIN/fce-publisher" --config "$1" \
+        --publisher "$2" "${@:3}"
+    publisher_pid=$spawned_pid
+}
+
+# topic_has TOPIC N: whether TOPIC holds at least N records (for wait_for).
+topic_has() {
+    [ "$(kafka_count "$1")" -ge "$2" ]
+}
+
+# stop_pid PID: SIGTERM, waits for the exit and sets $stopped_status.
+stop_pid() {
+    kill -TERM "$1" 2>/dev/null
+    wait "$1"
+    stopped_status=$?
+}
