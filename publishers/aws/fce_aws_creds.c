@@ -811,7 +811,10 @@ static int from_imds(struct fce_aws_creds *c, struct fce_aws_credentials *out,
                  : fetch_failure(&r, "IMDS role", url, err, err_size);
         goto cleanup;
     }
-    size_t role_len = strcspn(r.body.data, "\r\n");
+    size_t role_len = 0;
+    while (role_len < r.body.len && r.body.data[role_len] != '\r' &&
+           r.body.data[role_len] != '\n')
+        role_len++;
     fce_buf_append(&role, r.body.data, role_len);
     fce_buf_append(&role, "", 1);
 

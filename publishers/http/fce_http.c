@@ -450,6 +450,11 @@ static void finish(struct transfer *t, CURLcode code)
     struct fce_http_response *response = &t->response;
     curl_off_t elapsed = 0;
 
+    /* A NUL after the body (not counted in len) for callers that treat it
+     * as a C string; on ENOMEM the body simply has none. */
+    if (response->body.len && fce_buf_append(&response->body, "", 1) == 0)
+        response->body.len--;
+
     curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &elapsed);
     response->elapsed_us = elapsed > 0 ? (uint64_t)elapsed : 0;
     if (code == CURLE_OK) {

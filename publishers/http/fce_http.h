@@ -72,8 +72,9 @@ struct fce_http_request {
 struct fce_http_response {
     long status;
     int error;
-    char error_text[256]; /* curl's message when error < 0, else "" */
-    struct fce_buf body;
+    char error_text[256];   /* curl's message when error < 0, else "" */
+    struct fce_buf body;    /* NULL data when empty; else a NUL follows
+                             * the len bytes */
     struct fce_buf headers; /* raw header lines of the final response */
     uint64_t elapsed_us;    /* from start of transfer to completion */
 };
