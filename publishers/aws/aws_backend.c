@@ -70,7 +70,7 @@ static int choose_region(struct fce_aws_pub *pub, char *region, size_t size)
         return 0;
     fce_error(pub->protocol->component, "no AWS region",
               "publisher=%s %s=%s fix=\"set aws.region or AWS_REGION\"",
-              pub->publisher, pub->protocol->what,
+              pub->publisher, pub->protocol->destination_kind,
               fce_log_quote(pub->destination));
     return -EINVAL;
 }
@@ -144,11 +144,11 @@ int fce_aws_pub_open(const struct fce_aws_protocol *protocol,
 
     int rc = -EINVAL;
     if (!pub->destination || !*pub->destination) {
-        fce_error(protocol->component, "no destination",
-                  "publisher=%s fix=\"set topicName to the %s\"",
-                  pub->publisher,
-                  strcmp(protocol->what, "topic") == 0 ? "SNS topic ARN"
-                                                       : "SQS queue URL");
+        fce_error(
+            protocol->component, "no destination",
+            "publisher=%s fix=\"set topicName to the %s\"", pub->publisher,
+            strcmp(protocol->destination_kind, "topic") == 0 ? "SNS topic ARN"
+                                                             : "SQS queue URL");
         goto fail;
     }
     const struct fce_aws_settings *s = pub->settings;
@@ -176,9 +176,10 @@ int fce_aws_pub_open(const struct fce_aws_protocol *protocol,
     fce_info(protocol->component, "backend open",
              "publisher=%s %s=%s endpoint=%s region=%s fifo=%s "
              "max_in_flight=%zu",
-             pub->publisher, protocol->what, fce_log_quote(pub->destination),
-             pub->endpoint.url, pub->endpoint.region,
-             pub->fifo ? "true" : "false", pub->max_in_flight);
+             pub->publisher, protocol->destination_kind,
+             fce_log_quote(pub->destination), pub->endpoint.url,
+             pub->endpoint.region, pub->fifo ? "true" : "false",
+             pub->max_in_flight);
     *state = pub;
     return 0;
 

@@ -54,10 +54,10 @@ struct fce_aws_attribute {
 };
 
 struct fce_aws_protocol {
-    const char *component;    /* log component and backend name */
-    const char *service;      /* SigV4 service name */
-    const char *content_type; /* request Content-Type */
-    const char *what;         /* "topic", "queue" for messages */
+    const char *component;        /* log component and backend name */
+    const char *service;          /* SigV4 service name */
+    const char *content_type;     /* request Content-Type */
+    const char *destination_kind; /* "topic" or "queue", for messages */
     /* Region named by the destination (ARN or queue URL) into out, or "". */
     void (*destination_region)(const char *destination, char *out, size_t size);
     /* Base URL derived from the destination when aws.endpoint is empty,
@@ -70,7 +70,7 @@ struct fce_aws_protocol {
     int (*append)(struct fce_aws_pub *pub, struct fce_aws_call *call,
                   size_t index, const char *message, size_t len);
     int (*end)(struct fce_aws_pub *pub, struct fce_aws_call *call);
-    /* Completes the entries of a call answered with HTTP 2xx. */
+    /* Completes the entries of a call that returned HTTP 2xx. */
     void (*parse_success)(struct fce_aws_pub *pub, struct fce_aws_call *call,
                           const struct fce_http_response *response);
     void (*parse_error)(const struct fce_http_response *response,

@@ -610,8 +610,8 @@ cleanup:
 
 /* ---- container credentials (EKS Pod Identity, ECS) ---- */
 
-/* The SDKs accept a full URI only over https or to a host that cannot be
- * somebody else's: loopback, or the ECS and EKS agent addresses. */
+/* The SDKs accept a full URI only over https or to a host that no other
+ * tenant can own: loopback, or the ECS and EKS agent addresses. */
 static bool container_host_allowed(const char *url)
 {
     CURLU *u = curl_url();

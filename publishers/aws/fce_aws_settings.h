@@ -41,15 +41,15 @@ static const char *const fce_aws_fifo_choices[] = {"auto", "true", "false",
 #define FCE_AWS_SETTING(field) offsetof(struct fce_aws_settings, field)
 
 /*
- * The option entries of both backends; max_message and max_request are
- * the default limits as option text ("256KiB"), what the destination
- * ("topic", "queue").
+ * The option entries of both backends. max_message and max_request are
+ * the default limits as option text ("256KiB"), and kind names the
+ * destination ("topic" or "queue") in help texts.
  */
-#define FCE_AWS_OPTIONS(max_message, max_request, what)                        \
+#define FCE_AWS_OPTIONS(max_message, max_request, kind)                        \
     {.key = "region",                                                          \
      .type = FCE_OPT_STRING,                                                   \
      .offset = FCE_AWS_SETTING(region),                                        \
-     .help = "AWS region of the " what "; empty: the region in its ARN or "    \
+     .help = "AWS region of the " kind "; empty: the region in its ARN or "    \
              "URL, else AWS_REGION or AWS_DEFAULT_REGION",                     \
      .flags = FCE_OPT_FLYTE},                                                  \
         {.key = "endpoint",                                                    \
@@ -88,14 +88,14 @@ static const char *const fce_aws_fifo_choices[] = {"auto", "true", "false",
          .default_value = max_message,                                         \
          .help = "Largest message with its attributes, in bytes; a larger "    \
                  "event goes to the dead-letter file without a request. "      \
-                 "Raise it only for a " what " whose limit was raised"},       \
+                 "Raise it only for a " kind " whose limit was raised"},       \
         {.key = "maxInFlight",                                                 \
          .type = FCE_OPT_INT,                                                  \
          .offset = FCE_AWS_SETTING(max_in_flight),                             \
          .default_value = "8",                                                 \
          .min = 1,                                                             \
          .max = 256,                                                           \
-         .help = "Requests in flight at once; FIFO " what "s use 1 to keep "   \
+         .help = "Requests in flight at once; FIFO " kind "s use 1 to keep "   \
                  "order"},                                                     \
         {.key = "requestTimeout",                                              \
          .type = FCE_OPT_DURATION,                                             \
@@ -118,14 +118,14 @@ static const char *const fce_aws_fifo_choices[] = {"auto", "true", "false",
          .offset = FCE_AWS_SETTING(fifo),                                      \
          .default_value = "auto",                                              \
          .choices = fce_aws_fifo_choices,                                      \
-         .help = "FIFO " what ": auto (when the name ends in .fifo), true "    \
+         .help = "FIFO " kind ": auto (when the name ends in .fifo), true "    \
                  "or false. FIFO sends MessageGroupId = partition key and "    \
                  "MessageDeduplicationId = SHA-256 hex of the CloudEvent id"}, \
     {                                                                          \
         .key = "contentBasedDeduplication", .type = FCE_OPT_BOOL,              \
         .offset = FCE_AWS_SETTING(content_based_deduplication),                \
         .default_value = "false",                                              \
-        .help = "Leave MessageDeduplicationId out, for a FIFO " what " with "  \
+        .help = "Leave MessageDeduplicationId out, for a FIFO " kind " with "  \
                 "content-based deduplication"                                  \
     }
 

@@ -56,9 +56,8 @@ struct fce_http_request {
 };
 
 /*
- * What came back. status is 0 when no HTTP response arrived; error is then
- * a negative errno:
- *   -ETIMEDOUT     connect or total timeout
+ * The result of one request. status is 0 when no HTTP response arrived; error
+ * is then a negative errno: -ETIMEDOUT     connect or total timeout
  *   -ECONNREFUSED  nothing listens at the address
  *   -ECONNRESET    connection closed or reset before a full response
  *   -EHOSTUNREACH  host name not resolved or network unreachable

@@ -137,8 +137,8 @@ static int sns_append(struct fce_aws_pub *pub, struct fce_aws_call *call,
     return rc;
 }
 
-/* A request of one message goes out as Publish, which is smaller and
- * answers with one MessageId instead of a result list. */
+/* A request of one message goes out as Publish, which is smaller and returns
+ * one MessageId instead of a result list. */
 static int sns_end(struct fce_aws_pub *pub, struct fce_aws_call *call)
 {
     if (call->count != 1)
@@ -210,7 +210,7 @@ static const struct fce_aws_protocol sns_protocol = {
     .component = "sns",
     .service = "sns",
     .content_type = form_type,
-    .what = "topic",
+    .destination_kind = "topic",
     .destination_region = arn_region,
     .destination_endpoint = NULL,
     .destination_fifo = arn_fifo,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A PublishBatch that fails for one entry only: with aws.maxMessageBytes
 # raised above what the topic takes, the corpus's large event rides in a
-# batch with others, fauxqs answers HTTP 200 with that entry in Failed
+# batch with others, fauxqs returns HTTP 200 with that entry in Failed
 # (SenderFault true), and only that event is dead-lettered while the rest
 # of the batch is delivered once.
 . "$(dirname "$0")/../lib/tap.sh"

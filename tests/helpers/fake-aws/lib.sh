@@ -16,7 +16,7 @@ MANIFEST=$FCE_TOP/tests/data/corpus/manifest.json
 CORPUS=$FCE_TOP/tests/data/corpus
 
 # Credentials for fauxqs, which checks no signature; IMDS is off so that
-# nothing ever asks the metadata address.
+# nothing contacts the metadata address.
 export AWS_ACCESS_KEY_ID=AKIDFAUXQS0000000000
 export AWS_SECRET_ACCESS_KEY=fauxqs-secret-key-not-used-for-anything
 export AWS_EC2_METADATA_DISABLED=true

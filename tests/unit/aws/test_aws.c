@@ -265,10 +265,9 @@ static void setup_web_identity(void)
 }
 
 /*
- * Credentials that live five minutes, a clock advanced by 10 s steps over
- * 30 minutes: the cache refreshes before each expiry (at four fifths of
- * the lifetime), so it never hands out expired credentials and calls STS
- * seven to eight times.
+ * Credentials live five minutes and the clock advances by 10 s steps over
+ * 30 minutes. The cache refreshes at four fifths of each lifetime, so it
+ * never returns expired credentials and calls STS seven to nine times.
  */
 static void creds_web_identity_refresh(void **state)
 {
