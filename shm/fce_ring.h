@@ -145,7 +145,8 @@ int fce_ring_read(struct fce_ring *ring, struct fce_ring_record *record);
  * Like fce_ring_read(), but spins briefly and then sleeps on a futex until
  * a record arrives, for at most timeout_ms (-1: no limit). Returns what
  * fce_ring_read() returns, or -ETIMEDOUT, or -EINTR when a signal handler
- * ran.
+ * ran. A consumer that waits while it holds unreleased records can leave
+ * a full ring stuck until the timeout: release first when it can.
  */
 int fce_ring_read_wait(struct fce_ring *ring, struct fce_ring_record *record,
                        int timeout_ms);
