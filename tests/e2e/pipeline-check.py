@@ -17,6 +17,7 @@ import argparse
 import base64
 import collections
 import json
+import re
 import sys
 
 
@@ -53,10 +54,13 @@ def read_kcat_dump(path):
         pos += max(value_len, 0) + 1
         end = data.index(b"\n", pos)
         headers = {}
-        for item in data[pos:end].decode("utf-8", "replace").split(","):
-            name, _, text = item.partition("=")
+        # kcat joins headers with ',' without escaping, so split only where
+        # a known header name follows.
+        text = data[pos:end].decode("utf-8", "replace")
+        for item in re.split(r",(?=(?:ce_[a-z0-9]+|content-type)=)", text):
+            name, _, header_value = item.partition("=")
             if name:
-                headers[name] = text
+                headers[name] = header_value
         pos = end + 1
         event = {"data_base64": base64.b64encode(value).decode(),
                  "_key": key.decode("utf-8", "replace")}

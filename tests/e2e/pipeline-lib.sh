@@ -12,6 +12,8 @@
 #   supervise_stop                     SIGTERM, waits; sets $sup_status
 #   send_list LIST [ARGS...]           pipeline-send.py into $TEST_TMP/acked
 #   gen_list DIR LIST [GEN_ARGS...]    fce gen --out DIR, "KIND PATH" lines
+#   mock_send WORDS...                 a mock-kafka command, waits for "ok"
+#   ring_fill PATH                     "USED RECORDS_IN RECORDS_OUT"
 
 PIPE_DIR=$FCE_TOP/tests/e2e
 PORT=$(free_port)
@@ -82,4 +84,14 @@ gen_list() {
 ring_fill() {
     "$BIN/fce" stat --once --tsv --interval 0 "$RINGS" |
         awk -F'\t' -v p="$1" '$1 == "ring" && $2 == p { print $4, $6, $7 }'
+}
+
+# mock_send WORDS...: one mock-kafka command (after mock_start); waits for
+# its answer and fails unless it is "ok".
+mock_send() {
+    echo "$*" >&7
+    mock_answers=$((mock_answers + 1))
+    wait_for 5 sh -c "[ \$(grep -Ec '^(ok|error)' '$TEST_TMP/mock.out') -ge $mock_answers ]" ||
+        return 1
+    [ "$(grep -E '^(ok|error)' "$TEST_TMP/mock.out" | tail -n 1)" = ok ]
 }

@@ -24,8 +24,9 @@ def parse_args():
     p.add_argument("--acked", required=True)
     p.add_argument("--deadline", type=float, default=120)
     p.add_argument("--connections", type=int, default=2)
-    p.add_argument("--repeat", type=int, default=1,
-                   help="send the whole list this many times")
+    p.add_argument("--rate", type=float, default=0,
+                   help="requests per second over all connections (0: as "
+                        "fast as ingest answers)")
     return p.parse_args()
 
 
@@ -38,7 +39,8 @@ class Sender:
         self.acked = open(args.acked, "w")
         self.counts = {"sent": 0, "acked": 0, "rejected": 0, "retries": 0,
                        "unfinished": 0}
-        self.end = time.monotonic() + args.deadline
+        self.start = time.monotonic()
+        self.end = self.start + args.deadline
 
     def take(self):
         with self.lock:
@@ -46,7 +48,12 @@ class Sender:
                 return None
             item = self.items[self.next]
             self.next += 1
-            return item
+            index = self.next
+        if self.args.rate > 0:
+            delay = self.start + index / self.args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        return item
 
     def count(self, key, line=None):
         with self.lock:
@@ -110,7 +117,6 @@ def main():
             kind, path = line.split(None, 1)
             with open(path.strip(), "rb") as data:
                 items.append((kind, data.read()))
-    items = items * args.repeat
     sender = Sender(args, items)
     start = time.monotonic()
     threads = [threading.Thread(target=sender.worker)
