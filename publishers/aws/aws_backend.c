@@ -329,6 +329,8 @@ static void on_error(struct fce_aws_pub *pub, struct fce_aws_call *call,
         pub->publisher, response->status, error.code[0] ? error.code : "none",
         fce_aws_retry_class_name(c), call->count,
         fce_log_quote(error.message[0] ? error.message : response->error_text));
+    /* TODO(aws): pass x-amz-retry-after and the standard mode's retry
+     * quota to the driver; fce_backend.h has no per-record delay yet. */
     bool permanent = c == FCE_AWS_PERMANENT || c == FCE_AWS_CLOCK_SKEW;
     complete_all(pub, call,
                  permanent ? FCE_OUTCOME_REJECTED : FCE_OUTCOME_RETRY, reason);

@@ -863,6 +863,8 @@ static int resolve(struct fce_aws_creds *c, struct fce_aws_credentials *out,
     return rc < 0 ? rc : 0;
 }
 
+/* TODO(aws): credentials that arrive already expired are fetched again on
+ * every call; IMDS's static-stability extension is not implemented. */
 static int64_t refresh_time(const struct fce_aws_creds *c, int64_t now)
 {
     int64_t expires = c->current.expires_unix_ms;
