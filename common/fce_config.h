@@ -2,21 +2,27 @@
  * fce_config: the one YAML file that configures every process.
  *
  * FlyteAdmin's `cloudEvents:` block loads unchanged and becomes one
- * publisher named after its type (kafka, sns for aws, pubsub for gcp). The
- * project's own keys sit beside it:
+ * publisher named after its backend (kafka, sns for type aws, pubsub for
+ * type gcp). The project's own keys sit beside it:
  *
  *   cloudEvents: {...}          FlyteAdmin's block, its keys and meanings
  *   publishers: [...]           more publishers, each with its own name,
  *                               type, topicName, eventTypes, contentMode,
- *                               batch, retry, deadLetter and backend block
+ *                               batch, retry, deadLetter, ringCapacity and
+ *                               the backend block under its config_key
  *   rings: {directory, capacity, maxRecord}
- *   ingest: {listen, limits...}
+ *   ingest: {listen, maxConnections, maxHeaderBytes, maxBodyBytes,
+ *            idleTimeout, requestTimeout, io}
  *   cloudevent: {source, jsonschemaurl}
  *   retry: {...}                default retry policy of every publisher
- *   supervisor: {drainTimeout, restart backoff...}
+ *   supervisor: {drainTimeout, restartBackoff, restartBackoffMax,
+ *                crashLoopRestarts, crashLoopWindow}
  *
- * docs/configuration.md lists every key; it is generated from the option
- * tables. Loading never logs: problems go to struct fce_diag.
+ * Keys are compared without case, as viper does. Unknown keys are errors,
+ * except inside cloudEvents, where they are warnings (FlyteAdmin ignores
+ * them). docs/configuration.md lists every key; `fce config docs`
+ * generates it from the option tables. Loading never logs: problems go to
+ * struct fce_diag with the file, line, column and key path.
  */
 #ifndef FCE_CONFIG_H
 #define FCE_CONFIG_H
