@@ -53,7 +53,7 @@ struct ring_record {
  * slot index: it writes the unused entry, flips the index, and only then
  * stores the position readers see. After a SIGKILL at any instruction, one
  * of the two entries matches the published position, so a restarted
- * producer knows the exact next sequence number (and both sides their
+ * producer gets the exact next sequence number (and both sides their
  * exact counters) without scanning records.
  */
 struct ring_log {

@@ -91,7 +91,10 @@ static void wake(uint32_t *word)
 static void wake_if_sleeping(uint32_t *flag, uint32_t *word)
 {
     /* Full fence: orders the position store before the flag load (see the
-     * top of this file). */
+     * top of this file).
+     * TODO(ring): a membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) on the
+     * sleeping side would let both fast paths drop this fence; removing
+     * it ran 64-byte records about 1.4x faster in bench-ring. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (__atomic_load_n(flag, __ATOMIC_RELAXED))
         wake(word);
