@@ -64,6 +64,7 @@ struct driver {
     bool ring_empty;
     bool backend_full; /* the last publish() took less than offered */
     bool config_error;
+    uint64_t delivered, dead_lettered; /* totals of this run, for logs */
 };
 
 static uint64_t monotonic_ms(void)
@@ -160,6 +161,7 @@ static void dead_letter(struct driver *d, struct fce_slot *slot,
 
     fce_window_done(&d->window, slot);
     fce_stats_add(d->counters.dead_lettered, 1);
+    d->dead_lettered++;
     note_error(d);
     fce_log_limited(&limit, LOG_INTERVAL_MS, FCE_LOG_WARN, COMPONENT,
                     "dropped record to the dead-letter file",
@@ -193,6 +195,7 @@ static void on_complete(void *driver, struct fce_pub_record *record,
         fce_window_done(&d->window, slot);
         fce_stats_add(d->counters.delivered, 1);
         fce_stats_add(d->counters.bytes, record->size);
+        d->delivered++;
         break;
     case FCE_OUTCOME_RETRY:
         if (max_attempts > 0 && record->attempts >= (uint64_t)max_attempts) {
@@ -489,12 +492,9 @@ static void drain(struct driver *d)
              "publisher=%s backend=%s delivered=%llu dead_lettered=%llu "
              "left_in_ring=%zu unacknowledged=%zu",
              d->publisher->name, d->publisher->type,
-             (unsigned long long)(d->counters.delivered ? *d->counters.delivered
-                                                        : 0),
-             (unsigned long long)(d->counters.dead_lettered
-                                      ? *d->counters.dead_lettered
-                                      : 0),
-             fce_window_count(&d->window), d->window.in_flight);
+             (unsigned long long)d->delivered,
+             (unsigned long long)d->dead_lettered, fce_window_count(&d->window),
+             d->window.in_flight);
 }
 
 /* ---- setup ---- */

@@ -42,11 +42,14 @@ mock_start() {
     mock_answers=0
 }
 
+mock_answer_count() {
+    [ "$(grep -Ec '^(ok|error)' "$TEST_TMP/mock.out")" -ge "$mock_answers" ]
+}
+
 mock_command() {
     echo "$*" >&7
     mock_answers=$((mock_answers + 1))
-    wait_for 5 test "$(grep -Ec '^(ok|error)' "$TEST_TMP/mock.out")" \
-        -ge "$mock_answers" || return 1
+    wait_for 20 mock_answer_count || return 1
     [ "$(grep -E '^(ok|error)' "$TEST_TMP/mock.out" | tail -n 1)" = ok ]
 }
 
@@ -56,7 +59,7 @@ kafka_dump() {
 }
 
 kafka_count() {
-    timeout 60 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q \
+    timeout 10 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q \
         -f 'x\n' 2>/dev/null | wc -l
 }
 
