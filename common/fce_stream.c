@@ -715,7 +715,12 @@ static int apply_ack(struct fce_client *client,
 
     while (client->count > 0 && queue_at(client, 0)->seq < ack->seq)
         settle_front(client, FCE_CLIENT_ACCEPTED, NULL);
-    if (client->count == 0 || queue_at(client, 0)->seq != ack->seq) {
+    /* BUSY and ERROR cover the oldest unsettled frame and all later ones,
+     * even when the server could not name that frame's sequence. */
+    bool covers_rest =
+        ack->status == FCE_STREAM_BUSY || ack->status == FCE_STREAM_ERROR;
+    if (client->count == 0 ||
+        (queue_at(client, 0)->seq != ack->seq && !covers_rest)) {
         snprintf(err, err_size, "ingest acknowledged unknown sequence %llu",
                  (unsigned long long)ack->seq);
         return -EPROTO;

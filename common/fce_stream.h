@@ -24,7 +24,10 @@
  *
  * Acks arrive in sequence order. An ack for sequence N settles every
  * earlier unsettled frame as committed to the ring, and frame N by its
- * status. docs/ingest.md describes the protocol for sender authors.
+ * status. BUSY and ERROR also cover every later frame, and the oldest
+ * unsettled frame when N is not one of them (a malformed frame whose
+ * sequence could not be read). docs/ingest.md describes the protocol for
+ * sender authors.
  *
  * The codec functions are pure (no I/O, no logging) so they fuzz and test
  * without sockets. The client does blocking socket I/O and never logs: it

@@ -176,9 +176,14 @@ static void tick_paused(struct conn *conn, uint64_t now_ms)
         stream_timeout(conn, now_ms);
         return;
     }
+    /* Retry the frame; a ring still full pauses again, and the hold keeps
+     * counting from the first pause. */
+    uint64_t since = conn->paused_since_ms;
     conn->paused = false;
     conn->ingest->paused_count--;
     process(conn, now_ms);
+    if (conn->paused)
+        conn->paused_since_ms = since;
 }
 
 void conn_tick(struct conn *conn, uint64_t now_ms)

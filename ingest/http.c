@@ -24,8 +24,8 @@ static bool is_tchar(unsigned char c)
     return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
-static int fail(struct fce_http_error *error, int status, const char *reason,
-                const char *message)
+static int fail(struct fce_http_head_error *error, int status,
+                const char *reason, const char *message)
 {
     error->status = status;
     error->reason = reason;
@@ -61,8 +61,8 @@ size_t fce_http_head_end(const char *data, size_t len, size_t *scan)
     return 0;
 }
 
-int fce_http_check_prefix(const char *data, size_t len,
-                          struct fce_http_error *error)
+int fce_http_head_check(const char *data, size_t len,
+                        struct fce_http_head_error *error)
 {
     if (len > 0 && !is_tchar((unsigned char)data[0]))
         return fail(error, 400, "bad_request",
@@ -92,8 +92,8 @@ static enum fce_http_method lookup_method(const char *text, size_t len)
 
 /* Splits the request target into the path the router sees. */
 static int parse_target(const char *target, size_t len,
-                        struct fce_http_request *request,
-                        struct fce_http_error *error)
+                        struct fce_http_head *request,
+                        struct fce_http_head_error *error)
 {
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)target[i] <= 0x20 || target[i] == 0x7f)
@@ -125,8 +125,8 @@ static int parse_target(const char *target, size_t len,
 }
 
 static int parse_request_line(const char *line, size_t len,
-                              struct fce_http_request *request,
-                              struct fce_http_error *error)
+                              struct fce_http_head *request,
+                              struct fce_http_head_error *error)
 {
     size_t i = 0;
     while (i < len && is_tchar((unsigned char)line[i]))
@@ -214,8 +214,9 @@ struct head_state {
 };
 
 static int apply_header(const char *name, size_t name_len, const char *value,
-                        size_t value_len, struct fce_http_request *request,
-                        struct head_state *state, struct fce_http_error *error)
+                        size_t value_len, struct fce_http_head *request,
+                        struct head_state *state,
+                        struct fce_http_head_error *error)
 {
     if (name_is(name, name_len, "Content-Length")) {
         uint64_t length;
@@ -256,9 +257,9 @@ static int apply_header(const char *name, size_t name_len, const char *value,
 }
 
 static int parse_header_line(const char *line, size_t len,
-                             struct fce_http_request *request,
+                             struct fce_http_head *request,
                              struct head_state *state,
-                             struct fce_http_error *error)
+                             struct fce_http_head_error *error)
 {
     if (line[0] == ' ' || line[0] == '\t')
         return fail(error, 400, "bad_request",
@@ -304,9 +305,9 @@ static long line_length(const char *data, size_t len, size_t *next)
     return (long)end;
 }
 
-int fce_http_parse_head(const char *data, size_t head_len,
-                        struct fce_http_request *request,
-                        struct fce_http_error *error)
+int fce_http_head_parse(const char *data, size_t head_len,
+                        struct fce_http_head *request,
+                        struct fce_http_head_error *error)
 {
     memset(request, 0, sizeof(*request));
     request->head_len = head_len;

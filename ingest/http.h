@@ -12,8 +12,8 @@
  * obsolete line folding is rejected. Bare LF line ends are accepted, as
  * RFC 9112 section 2.2 allows.
  */
-#ifndef FCE_HTTP_H
-#define FCE_HTTP_H
+#ifndef FCE_INGEST_HTTP_H
+#define FCE_INGEST_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -36,7 +36,7 @@ enum fce_http_method {
 };
 
 /* A parsed request head. */
-struct fce_http_request {
+struct fce_http_head {
     enum fce_http_method method;
     const char *method_text;
     size_t method_len;
@@ -55,7 +55,7 @@ struct fce_http_request {
 
 /* Why a head was rejected: the status to answer with, a metrics reason
  * and a message for the JSON error body. */
-struct fce_http_error {
+struct fce_http_head_error {
     int status;
     const char *reason; /* snake_case, for metrics */
     char message[160];
@@ -74,8 +74,8 @@ size_t fce_http_head_end(const char *data, size_t len, size_t *scan);
  * before the head completes: the method must start with a token
  * character. Returns 0, or -EINVAL with error filled.
  */
-int fce_http_check_prefix(const char *data, size_t len,
-                          struct fce_http_error *error);
+int fce_http_head_check(const char *data, size_t len,
+                        struct fce_http_head_error *error);
 
 /*
  * Parses a complete head of head_len bytes (from fce_http_head_end()).
@@ -83,9 +83,9 @@ int fce_http_check_prefix(const char *data, size_t len,
  * malformed request line, header or Content-Length, 431 for too many
  * header fields, 505 for an HTTP version other than 1.0 and 1.1.
  */
-int fce_http_parse_head(const char *data, size_t head_len,
-                        struct fce_http_request *request,
-                        struct fce_http_error *error);
+int fce_http_head_parse(const char *data, size_t head_len,
+                        struct fce_http_head *request,
+                        struct fce_http_head_error *error);
 
 /* Returns the standard reason phrase of a status code ("Not Found"). */
 const char *fce_http_status_text(int status);

@@ -169,8 +169,7 @@ static void reject_before_body(struct conn *conn, uint64_t body_len, int status,
     conn->http_state = body_len ? HTTP_DISCARD : HTTP_HEAD;
 }
 
-static bool media_type_is(const struct fce_http_request *request,
-                          const char *type)
+static bool media_type_is(const struct fce_http_head *request, const char *type)
 {
     return request->content_type_len == strlen(type) &&
            strncasecmp(request->content_type, type,
@@ -178,7 +177,7 @@ static bool media_type_is(const struct fce_http_request *request,
 }
 
 /* Returns NULL when the body's media type is accepted, else the message. */
-static const char *check_content_type(const struct fce_http_request *request)
+static const char *check_content_type(const struct fce_http_head *request)
 {
     if (!request->content_type)
         return "Content-Type missing; send the protobuf request with "
@@ -201,7 +200,7 @@ static const char *check_content_type(const struct fce_http_request *request)
 
 /* Checks an event POST's head; returns false when it was answered. */
 static bool accept_event_head(struct conn *conn,
-                              const struct fce_http_request *request)
+                              const struct fce_http_head *request)
 {
     const struct ingest_limits *limits = &conn->ingest->limits;
     char message[160];
@@ -231,8 +230,7 @@ static bool accept_event_head(struct conn *conn,
 
 /* Answers methods a route does not serve: 501 for unknown methods, 405
  * with Allow for known ones. Returns false when it answered. */
-static bool check_method(struct conn *conn,
-                         const struct fce_http_request *request)
+static bool check_method(struct conn *conn, const struct fce_http_head *request)
 {
     bool event = is_event_route(conn->route);
     char message[160];
@@ -268,7 +266,7 @@ static bool check_method(struct conn *conn,
     return false;
 }
 
-static void dispatch(struct conn *conn, const struct fce_http_request *request)
+static void dispatch(struct conn *conn, const struct fce_http_head *request)
 {
     conn->keep_alive = request->keep_alive;
     conn->route = lookup_route(request->path, request->path_len);
@@ -347,9 +345,9 @@ static bool read_head(struct conn *conn, uint64_t now_ms)
     if (!conn->request_start_ms)
         conn->request_start_ms = now_ms;
 
-    struct fce_http_error error;
+    struct fce_http_head_error error;
     conn->route = ROUTE_OTHER;
-    if (fce_http_check_prefix(data, avail, &error) < 0) {
+    if (fce_http_head_check(data, avail, &error) < 0) {
         error_close(conn, error.status, REASON_bad_request, error.message);
         return true;
     }
@@ -367,8 +365,8 @@ static bool read_head(struct conn *conn, uint64_t now_ms)
     if (head_len == 0)
         return false;
 
-    struct fce_http_request request;
-    if (fce_http_parse_head(data, head_len, &request, &error) < 0) {
+    struct fce_http_head request;
+    if (fce_http_head_parse(data, head_len, &request, &error) < 0) {
         enum ingest_reason reason = REASON_bad_request;
         if (error.status == 431)
             reason = REASON_header_too_large;

@@ -54,8 +54,9 @@ static void reject_frame(struct conn *conn, uint64_t seq,
     stream_ack(conn, seq, FCE_STREAM_REJECTED, 0, message);
 }
 
-static void pause_stream(struct conn *conn, uint64_t now_ms)
+static void pause_stream(struct conn *conn, uint64_t seq, uint64_t now_ms)
 {
+    conn->paused_seq = seq;
     if (!conn->paused) {
         conn->paused = true;
         conn->paused_since_ms = now_ms;
@@ -76,7 +77,7 @@ void stream_timeout(struct conn *conn, uint64_t now_ms)
                  "frame",
                  INGEST_BUSY_HOLD_MS);
         stream_flush_ack(conn);
-        stream_ack(conn, conn->last_seq + 1, FCE_STREAM_BUSY,
+        stream_ack(conn, conn->paused_seq, FCE_STREAM_BUSY,
                    INGEST_BUSY_RETRY_MS, message);
         conn->close_after_flush = true;
         return;
@@ -106,7 +107,7 @@ static bool serve_frame(struct conn *conn, const struct fce_stream_frame *frame,
         ingest_commit(conn->ingest, (enum fce_kind)frame->kind, frame->request,
                       frame->request_len, err, sizeof(err));
     if (rc == -EAGAIN || rc == -ENODEV) {
-        pause_stream(conn, now_ms);
+        pause_stream(conn, frame->seq, now_ms);
         return false;
     }
     if (rc == -EINVAL || rc == -EMSGSIZE) {
