@@ -344,6 +344,11 @@ void fce_ring_detach(struct fce_ring *ring)
     free(ring);
 }
 
+int fce_ring_sync(struct fce_ring *ring)
+{
+    return msync(ring->hdr, ring->map_size, MS_SYNC) == 0 ? 0 : -errno;
+}
+
 /* ---- creating ---- */
 
 /* Checks that an existing file at path is a ring of these sizes. */

@@ -72,7 +72,8 @@ int fce_ring_create(const char *path, uint64_t capacity, uint32_t max_record,
  * Maps an existing ring. Validates magic, version, sizes and positions and
  * fails with -EPROTO (or -EINVAL, -ENOENT...) and a message naming the bad
  * field. The handle is for one side: call only producer functions or only
- * consumer functions on it.
+ * consumer functions on it. A handle is not thread-safe and must not be
+ * used by a forked child (the child shares the parent's side lock).
  */
 int fce_ring_attach(const char *path, struct fce_ring **ring, char *err,
                     size_t err_size);
@@ -166,6 +167,14 @@ void fce_ring_release(struct fce_ring *ring, uint64_t end);
 void fce_ring_rewind(struct fce_ring *ring);
 
 /* ---- both sides ---- */
+
+/*
+ * Writes the ring's dirty pages to its file and waits (msync). Committed
+ * records of a ring on disk survive a crash of any process without this,
+ * and a clean reboot too; only a power loss or a kernel crash can lose
+ * what was committed since the last sync. Returns 0 or a negative errno.
+ */
+int fce_ring_sync(struct fce_ring *ring);
 
 /* Fills info from the shared header. Safe from any process, any time. */
 void fce_ring_info(const struct fce_ring *ring, struct fce_ring_info *info);
