@@ -584,7 +584,8 @@ int fce_cmd_gen(int argc, char **argv)
                  "s3://flyte-data/metadata/propeller/%s-%s-%s", args.project,
                  args.domain, run.name);
         rc = run_workflow(&run);
-        /* Runs overlap: the next one starts shortly after this one. */
+        /* The next run starts 0.5..2 s after this one started, so runs
+         * overlap in time; their events are still written run by run. */
         clock.ms += 500 + (int64_t)rng_below(&rng, 1500);
     }
 

@@ -209,7 +209,8 @@ static int strlist_from_text(struct fce_strlist *list, const char *text)
 
 struct apply_ctx {
     const struct fce_yaml *yaml;
-    const char *path; /* of the value being applied */
+    const char *path;                /* of the value being applied */
+    enum fce_unknown_policy unknown; /* passed on to nested sections */
 };
 
 static void report(const struct apply_ctx *ctx, const yaml_node_t *node,
@@ -482,12 +483,11 @@ static void apply_value(const struct apply_ctx *ctx,
             report(ctx, node, FCE_SEV_ERROR, "expected a mapping, found %s",
                    fce_yaml_kind(node));
             fce_option_apply(ctx->yaml, opt->section, field, NULL,
-                             &node->start_mark, ctx->path, NULL,
-                             FCE_UNKNOWN_ERROR);
+                             &node->start_mark, ctx->path, NULL, ctx->unknown);
             break;
         }
         fce_option_apply(ctx->yaml, opt->section, field, node,
-                         &node->start_mark, ctx->path, NULL, FCE_UNKNOWN_ERROR);
+                         &node->start_mark, ctx->path, NULL, ctx->unknown);
         break;
     default:
         apply_scalar(ctx, opt, field, node);
@@ -503,7 +503,7 @@ static void apply_present(const struct fce_yaml *yaml,
                           enum fce_unknown_policy unknown, unsigned *seen)
 {
     char sub[FCE_PATH_MAX];
-    struct apply_ctx ctx = {yaml, sub};
+    struct apply_ctx ctx = {yaml, sub, unknown};
 
     yaml_node_pair_t *pair = mapping->data.mapping.pairs.start;
     for (; pair < mapping->data.mapping.pairs.top; pair++) {
@@ -550,7 +550,7 @@ void fce_option_apply(const struct fce_yaml *yaml,
 {
     unsigned seen[TABLE_MAX] = {0};
     char sub[FCE_PATH_MAX];
-    struct apply_ctx ctx = {yaml, sub};
+    struct apply_ctx ctx = {yaml, sub, unknown};
 
     if (table_size(table) > TABLE_MAX) {
         ctx.path = path;

@@ -196,6 +196,16 @@ static const struct bad_case bad_cases[] = {
     {"cloudEvents: {enable: true, type: kafka, kafka: {brokers: b:1},"
      " eventsPublisher: {topicName: t}, extra: 1}\n",
      "warning: test.yaml:1:98: cloudEvents.extra: unknown key, ignored", 0},
+    {"cloudEvents: {enable: true, type: kafka, kafka: {brokers: b:1,"
+     " tlsConfig: {enabled: true, caFile: x}},"
+     " eventsPublisher: {topicName: t}}\n",
+     "warning: test.yaml:1:91: cloudEvents.kafka.tlsConfig.caFile: unknown "
+     "key, ignored",
+     0},
+    {"publishers:\n  - name: a\n    type: kafka\n    topicName: t\n"
+     "    kafka: {brokers: b:1, tlsConfig: {caFile: x}}\n",
+     "error: test.yaml:5:39: publishers[0].kafka.tlsConfig.caFile: unknown key",
+     -EINVAL},
     {"cloudEvents: {type: kafka}\ncloudevents: {type: aws}\n" FILE_PUB,
      "cloudEvents: given twice", -EINVAL},
     {"cloudEvents: [a]\n" FILE_PUB, "cloudEvents: expected a mapping", -EINVAL},
