@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$FCE_TOP/tests/e2e/pipeline-lib.sh"
 
-tap_plan 9
+tap_plan 10
 FSYNC=always pipeline_config "$TEST_TMP/config.yaml"
 gen_list "$TEST_TMP/gen" "$TEST_TMP/list" --runs 20 --nodes 5 --seed 11
 total=$(wc -l <"$TEST_TMP/list")
@@ -20,6 +20,12 @@ order=$(sed -n 's/.*msg="started" proc=\([a-z-]*\).*/\1/p' "$SUP_LOG" |
     tr '\n' ' ')
 check_eq "start order publishers, encoder, ingest" \
     "publisher-local encoder ingest " "$order"
+
+attach=$(grep -oE 'msg="(started|attached)" proc=[a-z-]*' "$SUP_LOG" |
+    sed 's/msg="\([a-z]*\)" proc=/\1 /' | tr '\n' ',')
+check_eq "each consumer attaches before the next stage starts" \
+    "started publisher-local,attached publisher-local,started encoder,attached encoder,started ingest," \
+    "$attach"
 
 send_out=$(send_list "$TEST_TMP/list" --connections 3)
 acked=$(wc -l <"$TEST_TMP/acked")
