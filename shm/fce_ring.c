@@ -605,7 +605,12 @@ int fce_ring_claim(struct fce_ring *ring, enum fce_ring_side side, char *err,
     else
         start_consumer(ring, &entry);
     __atomic_store_n(&block->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+    ring->light_barrier = ring_barrier_register();
+    __atomic_store_n(&ring->hdr->sync.light_barrier[side],
+                     (uint32_t)ring->light_barrier, __ATOMIC_SEQ_CST);
     ring->role = side;
+    ring->other =
+        side == FCE_RING_PRODUCER ? FCE_RING_CONSUMER : FCE_RING_PRODUCER;
     return 0;
 }
 

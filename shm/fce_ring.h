@@ -15,6 +15,10 @@
  *
  * The library never logs. Functions return 0 or a negative errno; those
  * that take err/err_size also write a one-line message naming the problem.
+ *
+ * Claiming a side registers the process for membarrier(2) global
+ * expedited barriers, so that commit and release need no fence; set
+ * FCE_RING_MEMBARRIER=0 to use fences instead (slower, no barrier IPIs).
  */
 #ifndef FCE_RING_H
 #define FCE_RING_H

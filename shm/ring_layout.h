@@ -81,6 +81,9 @@ struct ring_sync {
     uint32_t consumer_sleeping;
     uint32_t room_futex; /* producer sleeps here; consumer bumps it */
     uint32_t producer_sleeping;
+    /* Indexed by enum fce_ring_side: 1 when that side's process sends a
+     * membarrier before every sleep (see ring_ops.c). */
+    uint32_t light_barrier[3];
 };
 
 struct ring_header {
@@ -114,7 +117,9 @@ struct fce_ring {
     uint32_t max_record;
     size_t map_size;
     int fd;
-    int role; /* 0 until claimed, then FCE_RING_PRODUCER or _CONSUMER */
+    int role;  /* 0 until claimed, then FCE_RING_PRODUCER or _CONSUMER */
+    int other; /* the other side, once claimed */
+    int light_barrier; /* this process is registered for membarrier */
     char *path;
 
     /* Producer: local copies of the committed state and the reservation. */
@@ -147,5 +152,9 @@ int ring_log_read(const struct ring_side *side, struct ring_log *entry);
 /* Writes a side's next log entry and then publishes its position with a
  * release store. */
 void ring_log_publish(struct ring_side *side, const struct ring_log *entry);
+
+/* Registers this process for MEMBARRIER_CMD_GLOBAL_EXPEDITED once.
+ * Returns whether it is registered (ring_ops.c). */
+int ring_barrier_register(void);
 
 #endif

@@ -35,8 +35,14 @@ consumer_status=
 producer_kills=0
 consumer_kills=0
 
+# Every other producer uses fences instead of membarrier, so the run also
+# covers a peer of each kind and the switches between them.
+producer_starts=0
 start_producer() {
-    spawn "$TEST_TMP/producer.log" "$helper" produce "$ring" "$total"
+    producer_starts=$((producer_starts + 1))
+    spawn "$TEST_TMP/producer.log" env \
+        FCE_RING_MEMBARRIER=$((producer_starts % 2)) \
+        "$helper" produce "$ring" "$total"
     producer_pid=$spawned_pid
 }
 
