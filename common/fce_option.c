@@ -557,8 +557,14 @@ void fce_option_apply(const struct fce_yaml *yaml,
         report(&ctx, NULL, FCE_SEV_ERROR, "option table too large");
         return;
     }
-    if (mapping && mapping->type == YAML_MAPPING_NODE)
+    if (mapping && mapping->type == YAML_MAPPING_NODE) {
         apply_present(yaml, table, target, mapping, path, skip, unknown, seen);
+    } else if (mapping && !fce_yaml_is_null(mapping)) {
+        ctx.path = path;
+        report(&ctx, mapping, FCE_SEV_ERROR, "expected a mapping, found %s",
+               fce_yaml_kind(mapping));
+        ctx.path = sub;
+    }
 
     for (size_t i = 0; table[i].key; i++) {
         const struct fce_option *opt = &table[i];

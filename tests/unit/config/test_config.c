@@ -208,6 +208,11 @@ static const struct bad_case bad_cases[] = {
      -EINVAL},
     {"cloudEvents: {type: kafka}\ncloudevents: {type: aws}\n" FILE_PUB,
      "cloudEvents: given twice", -EINVAL},
+    {"cloudEvents: {enable: true, type: kafka, kafka: b:1,"
+     " eventsPublisher: {topicName: t}}\n",
+     "cloudEvents.kafka: expected a mapping, found a scalar", -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: [x]\n",
+     "publishers[0].file: expected a mapping, found a list", -EINVAL},
     {"cloudEvents: [a]\n" FILE_PUB, "cloudEvents: expected a mapping", -EINVAL},
     {"publisher:\n  - name: x\n",
      "publisher: unknown key; did you mean "
