@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fce_config_internal.h"
 
@@ -28,6 +29,19 @@ static int dump_list(const struct fce_strlist *list, struct fce_buf *out)
     return rc == 0 ? fce_buf_append_str(out, "]\n") : rc;
 }
 
+/* Property names whose values are credentials (librdkafka's
+ * sasl.password, ssl.key.password, sasl.oauthbearer.config...). */
+static bool secret_property(const char *name)
+{
+    static const char *const parts[] = {
+        "password",           "secret",  "token", "credential",
+        "oauthbearer.config", "private", NULL};
+    for (const char *const *part = parts; *part; part++)
+        if (strcasestr(name, *part))
+            return true;
+    return false;
+}
+
 static int dump_props(const struct fce_props *props, int indent,
                       struct fce_buf *out)
 {
@@ -42,7 +56,8 @@ static int dump_props(const struct fce_props *props, int indent,
         if (rc == 0)
             rc = fce_buf_append_str(out, ": ");
         if (rc == 0)
-            rc = fce_yaml_quote(out, props->values[i]);
+            rc = fce_yaml_quote(
+                out, secret_property(props->keys[i]) ? MASK : props->values[i]);
         if (rc == 0)
             rc = fce_buf_append_str(out, "\n");
     }

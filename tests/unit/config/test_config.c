@@ -371,6 +371,9 @@ static void secrets_masked(void **state)
                        "      enabled: true\n"
                        "      user: flyte\n"
                        "      password: hunter2-secret\n"
+                       "    properties:\n"
+                       "      ssl.key.password: pem-secret\n"
+                       "      linger.ms: 7\n"
                        "  nats:\n"
                        "    tokenAuthentication: {token: tok-secret}\n"
                        "  eventsPublisher: {topicName: events}\n";
@@ -383,6 +386,9 @@ static void secrets_masked(void **state)
     assert_int_equal(fce_buf_append(&dump, "", 1), 0);
     assert_null(strstr(dump.data, "hunter2"));
     assert_null(strstr(dump.data, "tok-secret"));
+    assert_null(strstr(dump.data, "pem-secret"));
+    assert_non_null(strstr(dump.data, "\"ssl.key.password\": \"***\""));
+    assert_non_null(strstr(dump.data, "\"linger.ms\": \"7\""));
     assert_non_null(strstr(dump.data, "password: \"***\""));
     assert_non_null(strstr(dump.data, "user: \"flyte\""));
     fce_buf_free(&dump);
