@@ -140,9 +140,11 @@ static int parse_listener(const char *text, struct fce_listener *listener,
         }
     } else if (host_len == 0 || strcmp(host, "*") == 0) {
         bare = "0.0.0.0";
+    } else if (strcmp(host, "localhost") == 0) {
+        bare = "127.0.0.1"; /* the one name accepted: no resolver needed */
     } else if (inet_pton(AF_INET, host, addr) != 1) {
-        *why = "the host must be a numeric IPv4 address (or [IPv6] in "
-               "brackets), such as 127.0.0.1";
+        *why = "the host must be localhost or a numeric IPv4 address (or "
+               "[IPv6] in brackets), such as 127.0.0.1";
         return -EINVAL;
     }
 

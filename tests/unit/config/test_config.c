@@ -233,8 +233,10 @@ static const struct bad_case bad_cases[] = {
     {"ingest: {maxBodyBytes: 8MiB}\n" FILE_PUB,
      "ingest.maxBodyBytes: 8388608 bytes does not fit rings.maxRecord",
      -EINVAL},
-    {"ingest: {listen: 'localhost:80'}\n" FILE_PUB,
-     "'localhost:80': the host must be a numeric IPv4 address", -EINVAL},
+    {"ingest: {listen: 'flyte.internal:80'}\n" FILE_PUB,
+     "'flyte.internal:80': the host must be localhost or a numeric IPv4 "
+     "address",
+     -EINVAL},
     {"ingest: {listen: '127.0.0.1:0'}\n" FILE_PUB,
      "the port must be a number 1..65535", -EINVAL},
     {"ingest: {listen: ['unix:']}\n" FILE_PUB,
@@ -450,18 +452,19 @@ static void defaults_and_paths(void **state)
 static void listeners_and_overrides(void **state)
 {
     skip_without("file");
-    const char *text = "RINGS: {Directory: /tmp/fce-x/, CAPACITY: 1GiB}\n"
-                       "ingest:\n"
-                       "  listen: ['[::1]:9000', unix:/tmp/fce.sock, ':81']\n"
-                       "retry: {maxAttempts: 7}\n"
-                       "publishers:\n"
-                       "  - name: w-1\n"
-                       "    type: file\n"
-                       "    eventTypes: workflow\n"
-                       "    contentMode: binary\n"
-                       "    retry: {initialBackoff: 1s}\n"
-                       "    deadLetter: /var/tmp/dead.jsonl\n"
-                       "    file: {path: /tmp/x}\n";
+    const char *text =
+        "RINGS: {Directory: /tmp/fce-x/, CAPACITY: 1GiB}\n"
+        "ingest:\n"
+        "  listen: ['[::1]:9000', unix:/tmp/fce.sock, ':81', localhost:82]\n"
+        "retry: {maxAttempts: 7}\n"
+        "publishers:\n"
+        "  - name: w-1\n"
+        "    type: file\n"
+        "    eventTypes: workflow\n"
+        "    contentMode: binary\n"
+        "    retry: {initialBackoff: 1s}\n"
+        "    deadLetter: /var/tmp/dead.jsonl\n"
+        "    file: {path: /tmp/x}\n";
     struct fce_config *config;
     struct fce_diag diag;
     int rc = load_text(text, &config, &diag);
@@ -470,12 +473,14 @@ static void listeners_and_overrides(void **state)
 
     assert_string_equal(config->ring_directory, "/tmp/fce-x");
     assert_int_equal(config->ring_capacity, 1ull << 30);
-    assert_int_equal(config->ingest.listener_count, 3);
+    assert_int_equal(config->ingest.listener_count, 4);
     assert_string_equal(config->ingest.listeners[0].host, "::1");
     assert_int_equal(config->ingest.listeners[0].port, 9000);
     assert_int_equal(config->ingest.listeners[1].type, FCE_LISTEN_UNIX);
     assert_string_equal(config->ingest.listeners[1].path, "/tmp/fce.sock");
     assert_string_equal(config->ingest.listeners[2].host, "0.0.0.0");
+    assert_string_equal(config->ingest.listeners[3].host, "127.0.0.1");
+    assert_int_equal(config->ingest.listeners[3].port, 82);
 
     const struct fce_publisher_config *p = fce_config_publisher(config, "w-1");
     assert_non_null(p);
