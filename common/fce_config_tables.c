@@ -40,10 +40,9 @@ const struct fce_option fce_ingest_options[] = {
      .type = FCE_OPT_STRING_LIST,
      .offset = OFF(struct fce_raw_ingest, listen),
      .default_value = "127.0.0.1:8089",
-     .help =
-         "Addresses to accept HTTP and stream connections on: HOST:PORT with "
-         "localhost or a "
-         "numeric IPv4 address, [IPv6]:PORT, or unix:/path/to/socket."},
+     .help = "Addresses to accept HTTP and stream connections on: HOST:PORT "
+             "with localhost or a numeric IPv4 address, [IPv6]:PORT, or "
+             "unix:/path/to/socket."},
     {.key = "maxConnections",
      .type = FCE_OPT_INT,
      .offset = OFF(struct fce_raw_ingest, max_connections),
