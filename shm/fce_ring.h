@@ -4,8 +4,10 @@
  *
  * Exactly one process produces and one consumes at a time; a restarted
  * process of either side attaches again and continues:
- *   - the producer continues at the committed head, so a record that was
- *     reserved but never committed (a crash mid-record) is never visible;
+ *   - the producer continues at the committed head and sequence number
+ *     (exact even after a SIGKILL inside fce_ring_commit()), so a record
+ *     that was reserved but never committed is never visible and its
+ *     number goes to the next record;
  *   - the consumer continues at the committed tail, so records it had read
  *     but not released are read again (at-least-once, never lossy).
  *
@@ -65,9 +67,12 @@ struct fce_ring_info {
  * (header excluded) and payloads up to max_record bytes. Parent folders
  * must exist. An existing file with a valid header and the same capacity
  * and max_record is kept as it is, with its records, and 0 is returned;
- * with other values it fails with -EEXIST. A capacity that cannot hold
- * one record of max_record bytes, or that the file system cannot hold,
- * fails with -EINVAL or -ENOSPC and the value in err.
+ * with other values it fails with -EEXIST. A capacity of 0, not a
+ * multiple of 8, smaller than one record of max_record bytes (16 + max
+ * record rounded up to 8), or larger than the file system can hold fails
+ * with -EINVAL or -ENOSPC and the value in err. The file's blocks are
+ * allocated at creation (posix_fallocate), so a full file system fails
+ * here, never later with SIGBUS. The file is created with mode 0660.
  */
 int fce_ring_create(const char *path, uint64_t capacity, uint32_t max_record,
                     char *err, size_t err_size);
