@@ -192,9 +192,11 @@ static int replay_stream(struct replay *r, FILE *in)
             break;
         }
 
-        memmove(buf.data, buf.data + off, buf.len - off);
-        buf.len -= off;
-        off = 0;
+        if (off > 0) {
+            memmove(buf.data, buf.data + off, buf.len - off);
+            buf.len -= off;
+            off = 0;
+        }
         if ((rc = fce_buf_reserve(&buf, 1 << 20)) < 0)
             break;
         size_t n = fread(buf.data + buf.len, 1, 1 << 20, in);

@@ -767,8 +767,10 @@ static int decode_acks(struct fce_client *client, char *err, size_t err_size)
         rc = apply_ack(client, &ack, err, err_size);
         pos += used;
     }
-    memmove(client->in.data, client->in.data + pos, client->in.len - pos);
-    client->in.len -= pos;
+    if (pos > 0) {
+        memmove(client->in.data, client->in.data + pos, client->in.len - pos);
+        client->in.len -= pos;
+    }
     return rc;
 }
 
@@ -948,7 +950,8 @@ static int http_read_response(struct fce_client *client,
                               size_t err_size)
 {
     const char *end = NULL;
-    while (!(end = memmem(client->in.data, client->in.len, "\r\n\r\n", 4))) {
+    while (!client->in.data ||
+           !(end = memmem(client->in.data, client->in.len, "\r\n\r\n", 4))) {
         if (client->in.len > CLIENT_HTTP_HEAD_MAX) {
             snprintf(err, err_size, "response head from ingest is too long");
             return -EPROTO;
@@ -1087,7 +1090,8 @@ int fce_client_send(struct fce_client *client, uint32_t kind, const void *data,
         snprintf(err, err_size, "out of memory");
         return -ENOMEM;
     }
-    memcpy(p->data, data, len);
+    if (len)
+        memcpy(p->data, data, len);
     p->len = len;
     p->kind = kind;
     p->tag = tag;

@@ -249,6 +249,10 @@ void conn_write_shut(struct conn *conn, uint64_t now_ms)
 
 size_t conn_output(const struct conn *conn, const char **data)
 {
+    if (!conn->out.data) {
+        *data = "";
+        return 0;
+    }
     *data = conn->out.data + conn->out_off;
     return conn->out.len - conn->out_off;
 }

@@ -265,7 +265,8 @@ static char *take_output(struct conn *conn)
     const char *data;
     size_t len = conn_output(conn, &data);
     char *text = malloc(len + 1);
-    memcpy(text, data, len);
+    if (len)
+        memcpy(text, data, len);
     text[len] = '\0';
     conn_output_done(conn, len, 0);
     return text;
