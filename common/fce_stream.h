@@ -140,7 +140,7 @@ enum fce_client_transport {
 
 enum fce_client_outcome {
     FCE_CLIENT_ACCEPTED, /* committed to ingest's ring */
-    FCE_CLIENT_REJECTED, /* ingest rejected the request; message says why */
+    FCE_CLIENT_REJECTED, /* ingest rejected the request for message */
     FCE_CLIENT_FAILED,   /* not delivered: connection, timeout, protocol */
 };
 

@@ -109,7 +109,7 @@ static bool detect_protocol(struct conn *conn)
                         rc == -EPROTONOSUPPORT ? "unsupported_version"
                                                : "bad_preamble");
         metrics_count_rejection(conn->ingest, REASON_bad_preamble);
-        /* Answer with our preamble so a sender can tell the version. */
+        /* Respond with our preamble so a sender can tell the version. */
         fce_buf_append(&conn->out, fce_stream_preamble,
                        FCE_STREAM_PREAMBLE_LEN);
         conn->close_after_flush = true;
@@ -160,7 +160,8 @@ void conn_peer_closed(struct conn *conn, uint64_t now_ms)
 {
     conn->peer_closed = true;
     process(conn, now_ms);
-    /* A partial request can never complete now; answer what was whole. */
+    /* A partial request can never complete now, so respond only to
+     * the whole ones. */
     conn->close_after_flush = true;
 }
 

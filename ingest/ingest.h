@@ -5,7 +5,7 @@
  *
  * Everything runs on one thread. A loop owns the sockets: it reads bytes
  * and hands them to conn_input(), sends what conn_output() returns, and
- * closes a connection once conn_finished() says so. The connection code
+ * closes a connection once conn_finished() returns true. The connection code
  * (conn.c, serve_http.c, serve_stream.c) never touches a socket, which is
  * why both loops share it and why it is tested without the network.
  */
@@ -35,7 +35,7 @@ struct fce_stats;
 #define INGEST_OUTPUT_HIGH (256u << 10)
 
 /* How long a stream connection waits for room in a full ring before it
- * answers BUSY and closes, and the retry delay it suggests. */
+ * sends BUSY and closes, and the retry delay it suggests. */
 #define INGEST_BUSY_HOLD_MS  1000
 #define INGEST_BUSY_RETRY_MS 250
 
@@ -177,7 +177,7 @@ void conn_free(struct conn *conn);
 void conn_input(struct conn *conn, const char *data, size_t len,
                 uint64_t now_ms);
 
-/* The client shut down its side: answer what arrived, then close. */
+/* The client shut down its side: respond to what arrived, then close. */
 void conn_peer_closed(struct conn *conn, uint64_t now_ms);
 
 /* Applies timeouts and retries a paused connection. */
@@ -216,8 +216,8 @@ size_t conn_take_output(struct conn *conn, struct fce_buf *into);
 void conn_consume(struct conn *conn, size_t n);
 
 /* Validates a request and commits its record to the ring. Returns 0, or
- * -EINVAL (invalid, err says why), -EAGAIN (ring full), -ENODEV (ring not
- * attached) or -EMSGSIZE (record larger than the ring accepts). */
+ * -EINVAL (invalid, with the reason in err), -EAGAIN (ring full), -ENODEV (ring
+ * not attached) or -EMSGSIZE (record larger than the ring accepts). */
 int ingest_commit(struct ingest *ingest, enum fce_kind kind,
                   const uint8_t *data, size_t len, char *err, size_t err_size);
 
@@ -234,7 +234,7 @@ uint64_t ingest_now_ms(void);
 /* Processes the next HTTP request step; returns whether it progressed. */
 bool http_step(struct conn *conn, uint64_t now_ms);
 
-/* Answers a request that timed out with 408 and closes. */
+/* Responds 408 to a request that timed out, and closes. */
 void http_timeout(struct conn *conn);
 
 /* Queues a complete response. body may be NULL. */

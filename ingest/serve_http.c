@@ -198,7 +198,7 @@ static const char *check_content_type(const struct fce_http_head *request)
            "application/octet-stream";
 }
 
-/* Checks an event POST's head; returns false when it was answered. */
+/* Checks an event POST's head. Returns false when it sent an error. */
 static bool accept_event_head(struct conn *conn,
                               const struct fce_http_head *request)
 {
@@ -228,8 +228,8 @@ static bool accept_event_head(struct conn *conn,
     return true;
 }
 
-/* Answers methods a route does not serve: 501 for unknown methods, 405
- * with Allow for known ones. Returns false when it answered. */
+/* Rejects methods a route does not serve: 501 for unknown methods, 405
+ * with Allow for known ones. Returns false when it rejected one. */
 static bool check_method(struct conn *conn, const struct fce_http_head *request)
 {
     bool event = is_event_route(conn->route);
