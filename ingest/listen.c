@@ -62,18 +62,21 @@ static int bind_tcp(const struct fce_listener *listener, char *err,
     socklen_t addr_len;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
-    if (inet_pton(AF_INET, listener->host, &v4->sin_addr) == 1) {
+    /* localhost is the one name accepted; it binds the IPv4 loopback. */
+    const char *host =
+        strcmp(listener->host, "localhost") == 0 ? "127.0.0.1" : listener->host;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons(listener->port);
         addr_len = sizeof(*v4);
-    } else if (inet_pton(AF_INET6, listener->host, &v6->sin6_addr) == 1) {
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons(listener->port);
         addr_len = sizeof(*v6);
     } else {
         snprintf(err, err_size,
-                 "invalid listen host '%s'; use a numeric IPv4 or IPv6 "
-                 "address",
+                 "invalid listen host '%s'; use localhost or a numeric "
+                 "IPv4 or IPv6 address",
                  listener->host);
         return -EINVAL;
     }
