@@ -1,14 +1,20 @@
 /*
  * fce_pubsub: the GCP Pub/Sub backend (type pubsub; FlyteAdmin's type gcp).
  *
- * Publishes over REST, POST {endpoint}/v1/projects/P/topics/T:publish,
- * with batches of up to maxMessages messages and maxRequestBytes bytes of
- * request JSON (base64 data included). Structured mode sends the
- * CloudEvent JSON as data with the attribute content-type:
- * application/cloudevents+json; binary mode sends the request bytes as
- * data and the CloudEvent attributes as ce- attributes. With orderingKeys
- * on, the ordering key is the partition key, each request holds one key,
- * and each key has at most one request in flight.
+ * Publishes with one of two transports (the transport setting):
+ *   grpc  the unary call /google.pubsub.v1.Publisher/Publish over HTTP/2,
+ *         a protobuf PublishRequest per request, several requests
+ *         multiplexed on one connection (the default);
+ *   rest  POST {endpoint}/v1/projects/P/topics/T:publish with a JSON body
+ *         over HTTP/1.1 (or HTTP/2 when TLS offers it).
+ * Batches hold up to maxMessages messages and maxRequestBytes bytes of
+ * request (JSON with base64 data for REST, the serialized PublishRequest
+ * for gRPC). Structured mode sends the CloudEvent JSON as data with the
+ * attribute content-type: application/cloudevents+json; binary mode sends
+ * the request bytes as data and the CloudEvent attributes as ce-
+ * attributes. With orderingKeys on, the ordering key is the partition key,
+ * each request holds one key, and each key has at most one request in
+ * flight.
  *
  * The settings struct is filled by the config loader from the publisher's
  * `gcp:` block (pubsub_options.c); fce_pubsub_backend is the vtable.
@@ -39,6 +45,11 @@
 #define FCE_PUBSUB_GLOBAL_ENDPOINT "https://pubsub.googleapis.com"
 #define FCE_PUBSUB_AUDIENCE        "https://pubsub.googleapis.com/"
 
+enum fce_pubsub_transport {
+    FCE_PUBSUB_TRANSPORT_GRPC,
+    FCE_PUBSUB_TRANSPORT_REST,
+};
+
 enum fce_pubsub_auth {
     FCE_PUBSUB_AUTH_AUTO,
     FCE_PUBSUB_AUTH_JWT_GRANT,
@@ -52,6 +63,7 @@ struct fce_pubsub_settings {
     char *project_id;       /* projectId (FlyteAdmin's key) */
     char *endpoint;         /* endpoint: URL or host */
     char *emulator_host;    /* emulatorHost: host:port, plain HTTP */
+    int transport;          /* transport: enum fce_pubsub_transport */
     bool ordering;          /* orderingKeys */
     int auth;               /* auth: enum fce_pubsub_auth */
     char *credentials_file; /* credentialsFile */
@@ -93,6 +105,9 @@ struct fce_pubsub_limits {
     size_t max_attribute_key;
     size_t max_attribute_value;
     size_t max_ordering_key;
+    /* gRPC only: PublishRequest bytes besides its messages (the topic
+     * field), counted against max_request_bytes with the message. */
+    size_t request_envelope;
 };
 
 /*
@@ -114,13 +129,27 @@ int fce_pubsub_render_message(const struct fce_ce *ce,
 #define FCE_PUBSUB_ENVELOPE_BYTES 15
 
 /*
+ * Appends one PubsubMessage in protobuf encoding (data = 1, attributes =
+ * 2, ordering_key = 5), packed by protobuf-c, with the same content modes,
+ * checks and errors as fce_pubsub_render_message(). The request check
+ * counts the message as a field of a PublishRequest plus
+ * limits->request_envelope.
+ */
+int fce_pubsub_render_proto(const struct fce_ce *ce, enum fce_content_mode mode,
+                            bool ordering,
+                            const struct fce_pubsub_limits *limits,
+                            struct fce_buf *scratch, struct fce_buf *out,
+                            char *reason, size_t reason_size);
+
+/*
  * How a failed publish is handled: RETRY for the HTTP statuses 401, 408,
  * 429, 500, 502, 503, 504 and other 5xx, and for the gRPC status names
  * ABORTED, CANCELLED, DEADLINE_EXCEEDED, INTERNAL, RESOURCE_EXHAUSTED,
  * UNAVAILABLE, UNKNOWN and UNAUTHENTICATED; REJECTED for other 4xx
- * statuses and other status names. status_name is the error body's
- * error.status, or NULL; it decides when present. The backend refreshes
- * the token and resends once on a 401 before it asks here.
+ * statuses and other status names. status_name is the REST error body's
+ * error.status or the gRPC status name, or NULL; it decides when present.
+ * The backend refreshes the token and resends once on a 401 or
+ * UNAUTHENTICATED before it asks here.
  */
 enum fce_pubsub_class {
     FCE_PUBSUB_RETRY,

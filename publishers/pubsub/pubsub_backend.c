@@ -1,12 +1,8 @@
 /*
  * The Pub/Sub backend's callbacks. publish() renders each record into a
- * PubsubMessage once and queues it under its ordering key; dispatch()
- * turns queues into publish requests while the HTTP client has room; the
- * response of each request completes its records.
- *
- * TODO(pubsub): a gRPC transport (HTTP/2, protobuf PublishRequest): the
- * emulator serves REST JSON at about two thirds of the rate it serves the
- * official client's gRPC (docs/benchmarks.md, Pub/Sub).
+ * PubsubMessage once, in the transport's encoding, and queues it under its
+ * ordering key; dispatch() turns queues into publish requests while the
+ * transport has room; the outcome of each request completes its records.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -81,40 +77,18 @@ static void fail_request(struct pubsub_request *req, enum fce_outcome outcome,
 }
 
 static void deliver(struct pubsub_request *req,
-                    const struct fce_http_response *response)
+                    const struct pubsub_result *result)
 {
-    struct fce_gcp_json_value ids;
-    const char *body = response->body.data ? response->body.data : "";
-    long count = -1;
-    if (fce_gcp_json_validate(body, response->body.len) == 0 &&
-        fce_gcp_json_find(body, response->body.len, "messageIds", &ids) == 0)
-        count = fce_gcp_json_array_count(&ids);
-    if (count != (long)req->count)
+    if (result->message_ids != (long)req->count)
         fce_warn("pubsub",
                  "publish response lists a different number of "
                  "message ids; counting the messages as delivered",
-                 "publisher=%s messages=%zu message_ids=%ld", req->ps->name,
-                 req->count, count);
+                 "publisher=%s messages=%zu message_ids=%ld reason=%s",
+                 req->ps->name, req->count, result->message_ids,
+                 fce_log_quote(result->reason));
 
     for (size_t i = 0; i < req->count; i++)
         complete(req->ps, req->slots[i], FCE_OUTCOME_DELIVERED, NULL);
-}
-
-/* Reads error.status and error.message of an AIP-193 error body. */
-static void read_error(const struct fce_http_response *response, char *status,
-                       size_t status_size, char *message, size_t message_size)
-{
-    const char *body = response->body.data ? response->body.data : "";
-    size_t len = response->body.len;
-    struct fce_gcp_json_value value;
-    status[0] = message[0] = '\0';
-    if (fce_gcp_json_validate(body, len) < 0)
-        return;
-    if (fce_gcp_json_find(body, len, "error.status", &value) == 0)
-        fce_gcp_json_string(&value, status, status_size);
-    if (fce_gcp_json_find(body, len, "error.message", &value) == 0 &&
-        fce_gcp_json_string(&value, message, message_size) == -ERANGE)
-        message[0] = '\0';
 }
 
 /* Puts a request's records back in front of their key's queue. */
@@ -136,29 +110,27 @@ static bool auth_retried(const struct pubsub_request *req)
 }
 
 static void handle_error(struct pubsub_request *req,
-                         const struct fce_http_response *response)
+                         const struct pubsub_result *result)
 {
     struct pubsub *ps = req->ps;
-    char status[64], message[200], reason[300];
-    read_error(response, status, sizeof(status), message, sizeof(message));
-    snprintf(reason, sizeof(reason), "HTTP %ld%s%s%s%s", response->status,
-             status[0] ? " " : "", status, message[0] ? ": " : "", message);
-
-    if (response->status == 401 && !auth_retried(req)) {
+    bool unauthenticated = result->http_status == 401 ||
+                           strcmp(result->status, "UNAUTHENTICATED") == 0;
+    if (unauthenticated && !auth_retried(req)) {
         /* An expired or revoked token: one new token, one more try. */
         fce_gcp_auth_invalidate(ps->auth, req->generation);
         fce_log_limited(&auth_limit, 10000, FCE_LOG_WARN, "pubsub",
                         "publish was unauthenticated; refreshing the token "
                         "and retrying once",
                         "publisher=%s reason=%s", ps->name,
-                        fce_log_quote(reason));
+                        fce_log_quote(result->reason));
         requeue(req, false, true);
         return;
     }
 
-    enum fce_pubsub_class cls = fce_pubsub_classify(response->status, status);
+    enum fce_pubsub_class cls =
+        fce_pubsub_classify(result->http_status, result->status);
     if (cls == FCE_PUBSUB_REJECT && req->count > 1 &&
-        strcmp(status, "INVALID_ARGUMENT") == 0) {
+        strcmp(result->status, "INVALID_ARGUMENT") == 0) {
         /* One bad message fails the whole request: send each alone so
          * only the bad ones are dead-lettered. */
         requeue(req, true, false);
@@ -166,37 +138,35 @@ static void handle_error(struct pubsub_request *req,
     }
 
     bool retry = cls == FCE_PUBSUB_RETRY;
-    fce_log_limited(
-        retry ? &retry_limit : &reject_limit, 5000, FCE_LOG_WARN, "pubsub",
-        retry ? "publish failed; the events will be retried"
-              : "publish rejected; the events go to the "
-                "dead-letter file",
-        "publisher=%s messages=%zu ordering_key=%s reason=%s", ps->name,
-        req->count, fce_log_quote(req->key->name), fce_log_quote(reason));
-    fail_request(req, retry ? FCE_OUTCOME_RETRY : FCE_OUTCOME_REJECTED, reason);
+    fce_log_limited(retry ? &retry_limit : &reject_limit, 5000, FCE_LOG_WARN,
+                    "pubsub",
+                    retry ? "publish failed; the events will be retried"
+                          : "publish rejected; the events go to the "
+                            "dead-letter file",
+                    "publisher=%s messages=%zu ordering_key=%s reason=%s",
+                    ps->name, req->count, fce_log_quote(req->key->name),
+                    fce_log_quote(result->reason));
+    fail_request(req, retry ? FCE_OUTCOME_RETRY : FCE_OUTCOME_REJECTED,
+                 result->reason);
 }
 
-static void on_response(void *arg, const struct fce_http_response *response)
+void pubsub_request_done(struct pubsub_request *req,
+                         const struct pubsub_result *result)
 {
-    struct pubsub_request *req = arg;
     struct pubsub *ps = req->ps;
     struct pubsub_key *key = req->key;
     key->in_flight--;
 
-    if (response->error < 0) {
-        char reason[300];
-        snprintf(reason, sizeof(reason), "%s",
-                 response->error_text[0] ? response->error_text
-                                         : strerror(-response->error));
+    if (result->error < 0) {
         fce_log_limited(&retry_limit, 5000, FCE_LOG_WARN, "pubsub",
                         "publish request failed; the events will be retried",
                         "publisher=%s messages=%zu error=%s", ps->name,
-                        req->count, fce_log_quote(reason));
-        fail_request(req, FCE_OUTCOME_RETRY, reason);
-    } else if (response->status >= 200 && response->status < 300) {
-        deliver(req, response);
+                        req->count, fce_log_quote(result->reason));
+        fail_request(req, FCE_OUTCOME_RETRY, result->reason);
+    } else if (result->ok) {
+        deliver(req, result);
     } else {
-        handle_error(req, response);
+        handle_error(req, result);
     }
 
     pubsub_key_mark_ready(ps, key);
@@ -204,8 +174,8 @@ static void on_response(void *arg, const struct fce_http_response *response)
     free(req);
 }
 
-/* Moves messages from the head of key's queue into ps->body, within the
- * request limits. Returns the request, or NULL when out of memory. */
+/* Takes messages from the head of key's queue, within the request
+ * limits. Returns the request, or NULL when out of memory. */
 static struct pubsub_request *build_request(struct pubsub *ps,
                                             struct pubsub_key *key)
 {
@@ -219,21 +189,13 @@ static struct pubsub_request *build_request(struct pubsub *ps,
     req->key = key;
     req->count = 0;
 
-    fce_buf_reset(&ps->body);
-    size_t bytes = FCE_PUBSUB_ENVELOPE_BYTES;
-    int rc = fce_buf_append_str(&ps->body, "{\"messages\":[");
-    while (rc == 0 && key->head && req->count < max) {
+    size_t bytes = ps->transport->envelope_size(ps);
+    while (key->head && req->count < max) {
         struct pubsub_slot *slot = key->head;
-        size_t extra = slot->message.len + (req->count ? 1 : 0);
+        size_t extra =
+            ps->transport->framed_size(slot->message.len, req->count > 0);
         if (req->count &&
             (slot->solo || bytes + extra > ps->limits.max_request_bytes))
-            break;
-        if (req->count)
-            rc = fce_buf_append(&ps->body, ",", 1);
-        if (rc == 0)
-            rc = fce_buf_append(&ps->body, slot->message.data,
-                                slot->message.len);
-        if (rc < 0)
             break;
         key->head = slot->next;
         if (!key->head)
@@ -244,30 +206,14 @@ static struct pubsub_request *build_request(struct pubsub *ps,
         if (slot->solo)
             break;
     }
-    if (rc == 0)
-        rc = fce_buf_append_str(&ps->body, "]}");
     req->bytes = bytes;
-    if (rc < 0) {
-        pubsub_key_requeue(ps, key, req->slots, req->count);
-        free(req);
-        return NULL;
-    }
     return req;
 }
 
 static int submit(struct pubsub *ps, struct pubsub_request *req,
                   const char *auth_header)
 {
-    const char *headers[2] = {"Content-Type: application/json", auth_header};
-    struct fce_http_request request = {
-        .method = "POST",
-        .url = ps->url,
-        .headers = headers,
-        .header_count = auth_header ? 2 : 1,
-        .body = ps->body.data,
-        .body_len = ps->body.len,
-    };
-    int rc = fce_http_submit(ps->http, &request, on_response, req);
+    int rc = ps->transport->submit(ps, req, auth_header);
     if (rc < 0)
         return rc;
     req->key->in_flight++;
@@ -277,7 +223,7 @@ static int submit(struct pubsub *ps, struct pubsub_request *req,
 /* Sends requests while the HTTP client has room and keys are ready. */
 static void dispatch(struct pubsub *ps)
 {
-    if (!ps->ready_head || fce_http_capacity(ps->http) == 0)
+    if (!ps->ready_head || ps->transport->capacity(ps) == 0)
         return;
 
     const char *auth_header;
@@ -288,7 +234,7 @@ static void dispatch(struct pubsub *ps)
         return; /* the auth module logs and backs off */
 
     struct pubsub_key *key;
-    while (fce_http_capacity(ps->http) > 0 &&
+    while (ps->transport->capacity(ps) > 0 &&
            (key = pubsub_key_pop_ready(ps))) {
         if (!pubsub_key_sendable(ps, key))
             continue;
@@ -318,9 +264,9 @@ static int accept_record(struct pubsub *ps, struct fce_pub_record *record)
     ps->held++;
 
     char reason[256];
-    int rc = fce_pubsub_render_message(&record->ce, ps->mode, ps->ordering,
-                                       &ps->limits, &ps->scratch,
-                                       &slot->message, reason, sizeof(reason));
+    int rc = ps->transport->render(&record->ce, ps->mode, ps->ordering,
+                                   &ps->limits, &ps->scratch, &slot->message,
+                                   reason, sizeof(reason));
     if (rc == -EMSGSIZE) {
         fce_log_limited(&reject_limit, 5000, FCE_LOG_WARN, "pubsub",
                         "event breaks a Pub/Sub limit; it goes to the "
@@ -361,7 +307,7 @@ static int pubsub_publish(void *state, struct fce_pub_record **records,
  * the driver does not spin while a token or a retried key is awaited. */
 static void idle_wait(struct pubsub *ps, int timeout_ms)
 {
-    if (timeout_ms <= 0 || ps->held == 0 || fce_http_in_flight(ps->http))
+    if (timeout_ms <= 0 || ps->held == 0 || ps->transport->in_flight(ps))
         return;
     int ms = timeout_ms < 100 ? timeout_ms : 100;
     struct timespec ts = {0, (long)ms * 1000000};
@@ -373,15 +319,16 @@ static int pubsub_poll(void *state, int timeout_ms)
     struct pubsub *ps = state;
     pubsub_keys_check_blocked(ps, pubsub_now_ms());
     dispatch(ps);
-    if (fce_http_in_flight(ps->http) == 0) {
+    if (ps->transport->in_flight(ps) == 0) {
         idle_wait(ps, timeout_ms);
         dispatch(ps);
         return 0;
     }
-    int rc = fce_http_poll(ps->http, timeout_ms);
+    int rc = ps->transport->poll(ps, timeout_ms);
     if (rc < 0) {
-        fce_error("pubsub", "HTTP client failed; reopening",
-                  "publisher=%s error=%s", ps->name, strerror(-rc));
+        fce_error("pubsub", "transport failed; reopening",
+                  "publisher=%s transport=%s error=%s", ps->name,
+                  ps->transport->name, strerror(-rc));
         return rc;
     }
     dispatch(ps);
@@ -409,9 +356,10 @@ static void pubsub_close(void *state)
     struct pubsub *ps = state;
     if (!ps)
         return;
-    /* Closing the client drops the requests without their callbacks, so
-     * their records are left to the driver, as fce_backend.h specifies. */
-    fce_http_close(ps->http);
+    /* Closing the transport drops the requests without completing them,
+     * so their records are left to the driver, as fce_backend.h says. */
+    if (ps->transport)
+        ps->transport->close(ps);
     for (size_t i = 0; i < ps->table_size; i++)
         for (struct pubsub_key *k = ps->table[i]; k; k = k->hash_next)
             free_key_queue(k);
@@ -423,6 +371,7 @@ static void pubsub_close(void *state)
     fce_buf_free(&ps->scratch);
     fce_buf_free(&ps->body);
     free(ps->url);
+    free(ps->topic_path);
     free(ps);
 }
 

@@ -1,16 +1,20 @@
 /*
- * One PubsubMessage as REST JSON, checked against the service's limits
- * before anything is sent: the service rejects a whole request for one
- * bad message, and the emulator checks none of these limits.
+ * One PubsubMessage as REST JSON or as protobuf, checked against the
+ * service's limits before anything is sent: the service rejects a whole
+ * request for one bad message, and the emulator checks none of these
+ * limits.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "fce_pubsub.h"
+#include "fce_pubsub_grpc.h"
 #include "gcp/fce_gcp_json.h"
+#include "google/pubsub/v1/pubsub.pb-c.h"
 
 #define STRUCTURED_TYPE "application/cloudevents+json"
 
@@ -186,30 +190,36 @@ static int write_message(struct fce_buf *out, const uint8_t *data, size_t len,
     return rc;
 }
 
-int fce_pubsub_render_message(const struct fce_ce *ce,
-                              enum fce_content_mode mode, bool ordering,
-                              const struct fce_pubsub_limits *limits,
-                              struct fce_buf *scratch, struct fce_buf *out,
-                              char *reason, size_t reason_size)
-{
+/* A message that passed the checks: its data and attributes. */
+struct checked {
     struct fce_ce_headers headers;
     struct attr_list attrs;
-    collect_attributes(ce, mode, &headers, &attrs);
-    long attr_bytes = check_attributes(&attrs, limits, reason, reason_size);
+    const uint8_t *data;
+    size_t len;
+};
+
+/* Runs every check that does not depend on the encoding. Returns 0 or
+ * -EMSGSIZE (reason set), or -ENOMEM. */
+static int check_message(const struct fce_ce *ce, enum fce_content_mode mode,
+                         bool ordering, const struct fce_pubsub_limits *limits,
+                         struct fce_buf *scratch, struct checked *msg,
+                         char *reason, size_t reason_size)
+{
+    collect_attributes(ce, mode, &msg->headers, &msg->attrs);
+    long attr_bytes =
+        check_attributes(&msg->attrs, limits, reason, reason_size);
     if (attr_bytes < 0)
         return (int)attr_bytes;
     int rc = check_key(ce, ordering, limits, reason, reason_size);
     if (rc < 0)
         return rc;
 
-    const uint8_t *data;
-    size_t len;
-    rc = message_data(ce, mode, scratch, &data, &len);
+    rc = message_data(ce, mode, scratch, &msg->data, &msg->len);
     if (rc < 0)
         return rc;
     size_t size =
-        len + (size_t)attr_bytes + (ordering ? ce->partition_key_len : 0);
-    if (len == 0 && attrs.count == 0) {
+        msg->len + (size_t)attr_bytes + (ordering ? ce->partition_key_len : 0);
+    if (msg->len == 0 && msg->attrs.count == 0) {
         snprintf(reason, reason_size,
                  "message has neither data nor "
                  "attributes");
@@ -221,9 +231,23 @@ int fce_pubsub_render_message(const struct fce_ce *ce,
                  limits->max_message_bytes);
         return -EMSGSIZE;
     }
+    return 0;
+}
+
+int fce_pubsub_render_message(const struct fce_ce *ce,
+                              enum fce_content_mode mode, bool ordering,
+                              const struct fce_pubsub_limits *limits,
+                              struct fce_buf *scratch, struct fce_buf *out,
+                              char *reason, size_t reason_size)
+{
+    struct checked msg;
+    int rc = check_message(ce, mode, ordering, limits, scratch, &msg, reason,
+                           reason_size);
+    if (rc < 0)
+        return rc;
 
     size_t start = out->len;
-    rc = write_message(out, data, len, &attrs, ce, ordering);
+    rc = write_message(out, msg.data, msg.len, &msg.attrs, ce, ordering);
     if (rc == 0 && out->len - start + FCE_PUBSUB_ENVELOPE_BYTES >
                        limits->max_request_bytes) {
         snprintf(reason, reason_size,
@@ -235,5 +259,95 @@ int fce_pubsub_render_message(const struct fce_ce *ce,
     }
     if (rc < 0)
         out->len = start;
+    return rc;
+}
+
+/* protobuf-c takes NUL-terminated strings, and the attribute values and
+ * the ordering key point into the ring without one: this copies them. */
+struct proto_strings {
+    Google__Pubsub__V1__PubsubMessage__AttributesEntry
+        entries[FCE_CE_MAX_ATTRS + 1];
+    Google__Pubsub__V1__PubsubMessage__AttributesEntry
+        *pointers[FCE_CE_MAX_ATTRS + 1];
+    char *text; /* every string, each followed by a NUL */
+};
+
+static char *copy_string(char **cursor, const char *text, size_t len)
+{
+    char *start = *cursor;
+    memcpy(start, text, len);
+    start[len] = '\0';
+    *cursor = start + len + 1;
+    return start;
+}
+
+static int build_proto(const struct checked *msg, const struct fce_ce *ce,
+                       bool ordering, struct proto_strings *strings,
+                       Google__Pubsub__V1__PubsubMessage *pb)
+{
+    size_t need = ce->partition_key_len + 1;
+    for (size_t i = 0; i < msg->attrs.count; i++)
+        need +=
+            msg->attrs.items[i].name_len + msg->attrs.items[i].value_len + 2;
+    strings->text = malloc(need);
+    if (!strings->text)
+        return -ENOMEM;
+
+    char *cursor = strings->text;
+    google__pubsub__v1__pubsub_message__init(pb);
+    pb->data.data = (uint8_t *)msg->data;
+    pb->data.len = msg->len;
+    for (size_t i = 0; i < msg->attrs.count; i++) {
+        Google__Pubsub__V1__PubsubMessage__AttributesEntry *e =
+            &strings->entries[i];
+        google__pubsub__v1__pubsub_message__attributes_entry__init(e);
+        e->key = copy_string(&cursor, msg->attrs.items[i].name,
+                             msg->attrs.items[i].name_len);
+        e->value = copy_string(&cursor, msg->attrs.items[i].value,
+                               msg->attrs.items[i].value_len);
+        strings->pointers[i] = e;
+    }
+    pb->n_attributes = msg->attrs.count;
+    pb->attributes = strings->pointers;
+    if (ordering && ce->partition_key_len)
+        pb->ordering_key =
+            copy_string(&cursor, ce->partition_key, ce->partition_key_len);
+    return 0;
+}
+
+int fce_pubsub_render_proto(const struct fce_ce *ce, enum fce_content_mode mode,
+                            bool ordering,
+                            const struct fce_pubsub_limits *limits,
+                            struct fce_buf *scratch, struct fce_buf *out,
+                            char *reason, size_t reason_size)
+{
+    struct checked msg;
+    int rc = check_message(ce, mode, ordering, limits, scratch, &msg, reason,
+                           reason_size);
+    if (rc < 0)
+        return rc;
+
+    struct proto_strings strings;
+    Google__Pubsub__V1__PubsubMessage pb;
+    rc = build_proto(&msg, ce, ordering, &strings, &pb);
+    if (rc < 0)
+        return rc;
+    size_t size = google__pubsub__v1__pubsub_message__get_packed_size(&pb);
+    size_t framed = 1 + fce_pubsub_grpc_varint_size(size) + size;
+    if (framed + limits->request_envelope > limits->max_request_bytes) {
+        snprintf(reason, reason_size,
+                 "message needs %zu bytes of PublishRequest, more than "
+                 "maxRequestBytes %zu",
+                 framed + limits->request_envelope, limits->max_request_bytes);
+        rc = -EMSGSIZE;
+    }
+    if (rc == 0)
+        rc = fce_buf_reserve(out, size);
+    if (rc == 0) {
+        google__pubsub__v1__pubsub_message__pack(&pb, (uint8_t *)out->data +
+                                                          out->len);
+        out->len += size;
+    }
+    free(strings.text);
     return rc;
 }

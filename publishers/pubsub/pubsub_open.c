@@ -1,7 +1,7 @@
 /*
  * Opening the Pub/Sub backend: the settings checked once more (the config
- * loader knows only their types), the publish URL, the credential source
- * and the HTTP client.
+ * loader knows only their types), the topic name, the credential source
+ * and the transport.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,8 +11,7 @@
 #include "fce_log.h"
 #include "pubsub_internal.h"
 
-/* Appends text percent-encoded for one URL path segment. */
-static int append_segment(struct fce_buf *out, const char *text)
+int pubsub_append_segment(struct fce_buf *out, const char *text)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
@@ -40,43 +39,37 @@ static const char *emulator_host(const struct fce_pubsub_settings *settings)
     return env && *env ? env : NULL;
 }
 
-/* Appends the API base URL without a trailing slash. */
-static int append_base(struct fce_buf *url, const char *endpoint,
-                       const char *emulator)
+int pubsub_base_url(const struct pubsub *ps, struct fce_buf *url)
 {
+    const char *endpoint = ps->settings->endpoint ? ps->settings->endpoint
+                                                  : FCE_PUBSUB_GLOBAL_ENDPOINT;
     int rc;
-    if (emulator)
-        rc = fce_buf_printf(url, "http://%s", emulator);
+    if (ps->emulator)
+        rc = fce_buf_printf(url, "http://%s", ps->emulator);
     else if (strstr(endpoint, "://"))
         rc = fce_buf_append_str(url, endpoint);
     else
         rc = fce_buf_printf(url, "https://%s", endpoint);
     while (rc == 0 && url->len && url->data[url->len - 1] == '/')
         url->len--;
+    if (rc == 0)
+        rc = fce_buf_append(url, "", 1); /* NUL, not counted in len */
+    if (rc == 0)
+        url->len--;
     return rc;
 }
 
-static int build_url(struct pubsub *ps, const char *emulator)
+/* projects/P/topics/T, the name both transports send. */
+static int build_topic_path(struct pubsub *ps)
 {
-    const struct fce_pubsub_settings *s = ps->settings;
-    struct fce_buf url = FCE_BUF_INIT;
-    int rc = append_base(
-        &url, s->endpoint ? s->endpoint : FCE_PUBSUB_GLOBAL_ENDPOINT, emulator);
-    if (rc == 0)
-        rc = fce_buf_append_str(&url, "/v1/projects/");
-    if (rc == 0)
-        rc = append_segment(&url, s->project_id);
-    if (rc == 0)
-        rc = fce_buf_append_str(&url, "/topics/");
-    if (rc == 0)
-        rc = append_segment(&url, ps->ctx.publisher->topic);
-    if (rc == 0)
-        rc = fce_buf_append(&url, ":publish", strlen(":publish") + 1);
+    struct fce_buf path = FCE_BUF_INIT;
+    int rc = fce_buf_printf(&path, "projects/%s/topics/%s",
+                            ps->settings->project_id, ps->ctx.publisher->topic);
     if (rc < 0) {
-        fce_buf_free(&url);
+        fce_buf_free(&path);
         return rc;
     }
-    ps->url = url.data;
+    ps->topic_path = path.data;
     return 0;
 }
 
@@ -128,6 +121,9 @@ static void set_limits(struct pubsub *ps)
     ps->resume_ms = s->ordering_resume_ms;
     ps->mode = ps->ctx.publisher->content_mode;
     ps->ordering = s->ordering;
+    ps->transport = s->transport == FCE_PUBSUB_TRANSPORT_REST
+                        ? &pubsub_rest_transport
+                        : &pubsub_grpc_transport;
 }
 
 static const enum fce_gcp_auth_mode auth_modes[] = {
@@ -138,8 +134,7 @@ static const enum fce_gcp_auth_mode auth_modes[] = {
     [FCE_PUBSUB_AUTH_NONE] = FCE_GCP_AUTH_NONE,
 };
 
-static int open_auth(struct pubsub *ps, const char *emulator, char *err,
-                     size_t err_size)
+static int open_auth(struct pubsub *ps, char *err, size_t err_size)
 {
     const struct fce_pubsub_settings *s = ps->settings;
     struct fce_gcp_auth_options options = {
@@ -152,35 +147,24 @@ static int open_auth(struct pubsub *ps, const char *emulator, char *err,
         .fetch_timeout_ms = s->token_timeout_ms,
     };
     /* The emulator takes no credentials, as Google's clients do it. */
-    if (emulator && s->auth == FCE_PUBSUB_AUTH_AUTO)
+    if (ps->emulator && s->auth == FCE_PUBSUB_AUTH_AUTO)
         options.mode = FCE_GCP_AUTH_NONE;
     return fce_gcp_auth_open(&options, &ps->auth, err, err_size);
 }
 
-static int open_http(struct pubsub *ps)
-{
-    const struct fce_pubsub_settings *s = ps->settings;
-    struct fce_http_options options = {
-        .connect_timeout_ms = s->connect_timeout_ms,
-        .timeout_ms = s->request_timeout_ms,
-        .max_in_flight = (size_t)s->max_in_flight,
-        .ca_file = s->ca_file && *s->ca_file ? s->ca_file : NULL,
-        .user_agent = "flyte-cloudevents pubsub",
-    };
-    return fce_http_open(&options, &ps->http);
-}
-
-static void log_opened(const struct pubsub *ps, const char *emulator)
+static void log_opened(const struct pubsub *ps)
 {
     const char *endpoint = ps->settings->endpoint ? ps->settings->endpoint
                                                   : FCE_PUBSUB_GLOBAL_ENDPOINT;
     fce_info("pubsub", "publisher opened",
-             "publisher=%s url=%s mode=%s ordering=%s auth=%s", ps->name,
-             fce_log_quote(ps->url),
+             "publisher=%s transport=%s url=%s topic=%s mode=%s ordering=%s "
+             "auth=%s",
+             ps->name, ps->transport->name, fce_log_quote(ps->url),
+             fce_log_quote(ps->topic_path),
              ps->mode == FCE_CONTENT_BINARY ? "binary" : "structured",
              ps->ordering ? "on" : "off",
              fce_log_quote(fce_gcp_auth_describe(ps->auth)));
-    if (ps->ordering && !emulator && is_global(endpoint))
+    if (ps->ordering && !ps->emulator && is_global(endpoint))
         fce_warn("pubsub",
                  "ordering keys with the global endpoint: ordered delivery "
                  "needs every publish of a key to reach one region; set "
@@ -197,16 +181,18 @@ int pubsub_setup(struct pubsub *ps)
         goto cleanup;
     set_limits(ps);
 
-    const char *emulator = emulator_host(ps->settings);
-    rc = build_url(ps, emulator);
+    ps->emulator = emulator_host(ps->settings);
+    rc = build_topic_path(ps);
     if (rc == 0)
-        rc = open_auth(ps, emulator, err, sizeof(err));
+        ps->limits.request_envelope = ps->transport->envelope_size(ps);
     if (rc == 0)
-        rc = open_http(ps);
+        rc = open_auth(ps, err, sizeof(err));
+    if (rc == 0)
+        rc = ps->transport->open(ps, err, sizeof(err));
     if (rc == 0)
         rc = pubsub_keys_init(ps);
     if (rc == 0)
-        log_opened(ps, emulator);
+        log_opened(ps);
 
 cleanup:
     if (rc < 0)

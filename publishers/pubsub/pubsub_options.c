@@ -15,6 +15,12 @@ static const char *const auth_choices[] = {
     "auto", "jwtGrant", "selfSignedJwt", "metadata", "none", NULL,
 };
 
+static const char *const transport_choices[] = {
+    [FCE_PUBSUB_TRANSPORT_GRPC] = "grpc",
+    [FCE_PUBSUB_TRANSPORT_REST] = "rest",
+    NULL,
+};
+
 static const struct fce_option pubsub_options[] = {
     {.key = "projectId",
      .type = FCE_OPT_STRING,
@@ -33,6 +39,14 @@ static const struct fce_option pubsub_options[] = {
      .offset = SETTING(emulator_host),
      .help = "host:port of a Pub/Sub emulator, reached over plain HTTP "
              "without credentials; empty: PUBSUB_EMULATOR_HOST, if set."},
+    {.key = "transport",
+     .type = FCE_OPT_ENUM,
+     .offset = SETTING(transport),
+     .default_value = "grpc",
+     .choices = transport_choices,
+     .help = "Wire protocol: grpc (Publish over HTTP/2 with protobuf "
+             "bodies, several calls on one connection) or rest (JSON over "
+             "HTTP/1.1); both reach the service and the emulator."},
     {.key = "orderingKeys",
      .type = FCE_OPT_BOOL,
      .offset = SETTING(ordering),
@@ -85,8 +99,8 @@ static const struct fce_option pubsub_options[] = {
      .type = FCE_OPT_SIZE,
      .offset = SETTING(max_request_bytes),
      .default_value = "10000000",
-     .help = "Bytes of request JSON per publish request, base64 data "
-             "included; at most 10000000."},
+     .help = "Bytes of one publish request: the JSON with base64 data "
+             "(rest) or the PublishRequest (grpc); at most 10000000."},
     {.key = "maxMessageBytes",
      .type = FCE_OPT_SIZE,
      .offset = SETTING(max_message_bytes),
@@ -169,7 +183,7 @@ static const struct fce_option pubsub_options[] = {
 const struct fce_backend_type fce_pubsub_type = {
     .name = "pubsub",
     .config_key = "gcp",
-    .summary = "GCP Pub/Sub over REST (FlyteAdmin's type gcp)",
+    .summary = "GCP Pub/Sub over gRPC or REST (FlyteAdmin's type gcp)",
     .options = pubsub_options,
     .options_size = sizeof(struct fce_pubsub_settings),
 };

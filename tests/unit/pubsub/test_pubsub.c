@@ -1,8 +1,10 @@
 /*
  * The Pub/Sub backend through its vtable, with a small driver stand-in,
  * against the fake Pub/Sub server of tests/helpers/fake-gcp (which checks
- * tokens, limits and one ordering key per request), plus the message
- * renderer, the topic id check and the error classes.
+ * tokens, limits and one ordering key per request): over REST, and over
+ * gRPC (plain and TLS) through fake-grpc-front.js, a grpc-js server in
+ * front of the fake. Plus the message renderers, the gRPC wire format,
+ * the topic id check and the error classes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,11 +22,35 @@
 #include "../gcp/fake_gcp.h"
 #include "fce_backend.h"
 #include "gcp/fce_gcp_json.h"
+#include "google/pubsub/v1/pubsub.pb-c.h"
+#include "grpc_front.h"
 #include "pubsub/fce_pubsub.h"
+#include "pubsub/fce_pubsub_grpc.h"
 
 #define MAX_RECORDS 64
 
 static struct fake_gcp fake;
+static struct grpc_front front, tls_front;
+
+/* One way to reach the fake: a transport and its endpoint. */
+struct variant {
+    const char *name;
+    int transport;
+    const struct grpc_front *front; /* NULL: REST straight to the fake */
+};
+
+static const struct variant rest_variant = {"rest", FCE_PUBSUB_TRANSPORT_REST,
+                                            NULL};
+static const struct variant grpc_variant = {"grpc", FCE_PUBSUB_TRANSPORT_GRPC,
+                                            &front};
+static const struct variant tls_variant = {
+    "grpc-tls", FCE_PUBSUB_TRANSPORT_GRPC, &tls_front};
+static const struct variant *current = &rest_variant;
+
+static bool is_grpc(void)
+{
+    return current->transport == FCE_PUBSUB_TRANSPORT_GRPC;
+}
 
 struct harness {
     struct fce_publisher_config publisher;
@@ -63,7 +89,11 @@ static void harness_init(struct harness *h, bool ordering,
     h->publisher.content_mode = mode;
     struct fce_pubsub_settings *s = &h->settings;
     s->project_id = "fce-test";
-    s->endpoint = fake.base_url;
+    s->transport = current->transport;
+    s->endpoint =
+        current->front ? (char *)current->front->base_url : fake.base_url;
+    if (current->front == &tls_front)
+        s->ca_file = tls_front.cert;
     s->ordering = ordering;
     s->auth = FCE_PUBSUB_AUTH_JWT_GRANT;
     s->credentials_file = fake.key_file;
@@ -277,22 +307,38 @@ static void batches_respect_count_and_bytes(void **state)
     fce_pubsub_backend.close(h.state);
 
     /* With messages of M bytes, (2500 - 15 + 1) / (M + 1) fit in one
-     * request of at most 2500 bytes. */
+     * request of at most 2500 bytes of JSON, and (2500 - E) / (M + 1 +
+     * varint(M)) in a PublishRequest whose topic field takes E bytes. */
     harness_init(&h, false, FCE_CONTENT_STRUCTURED);
     h.settings.max_request_bytes = 2500;
     open_backend(&h);
     requests = fake_gcp_stat(&fake, "publish_requests");
     for (int i = 0; i < 12; i++)
         add_record(&h, "k");
-    struct fce_pubsub_limits limits = {2500, 2500, 100, 256, 1024, 1024};
+    struct fce_pubsub_limits limits = {2500, 2500, 100, 256, 1024, 1024, 0};
     struct fce_buf scratch = FCE_BUF_INIT, message = FCE_BUF_INIT;
     char reason[200];
-    assert_int_equal(fce_pubsub_render_message(
-                         &h.records[11].ce, FCE_CONTENT_STRUCTURED, false,
-                         &limits, &scratch, &message, reason, sizeof(reason)),
-                     0);
-    size_t per_request =
-        (2500 - FCE_PUBSUB_ENVELOPE_BYTES + 1) / (message.len + 1);
+    size_t per_request;
+    if (is_grpc()) {
+        assert_int_equal(fce_pubsub_render_proto(&h.records[11].ce,
+                                                 FCE_CONTENT_STRUCTURED, false,
+                                                 &limits, &scratch, &message,
+                                                 reason, sizeof(reason)),
+                         0);
+        size_t topic = strlen("projects/fce-test/topics/fce-topic");
+        size_t envelope = 1 + fce_pubsub_grpc_varint_size(topic) + topic;
+        per_request =
+            (2500 - envelope) /
+            (1 + fce_pubsub_grpc_varint_size(message.len) + message.len);
+    } else {
+        assert_int_equal(
+            fce_pubsub_render_message(&h.records[11].ce, FCE_CONTENT_STRUCTURED,
+                                      false, &limits, &scratch, &message,
+                                      reason, sizeof(reason)),
+            0);
+        per_request =
+            (2500 - FCE_PUBSUB_ENVELOPE_BYTES + 1) / (message.len + 1);
+    }
     fce_buf_free(&scratch);
     fce_buf_free(&message);
     publish(&h, 0, 12);
@@ -344,7 +390,8 @@ static void failed_key_waits_others_flow(void **state)
     publish(&h, 2, 2);
     poll_until(&h, 3);
     assert_int_equal(h.outcome[0], FCE_OUTCOME_RETRY);
-    assert_non_null(strstr(h.reason[0], "HTTP 503 UNAVAILABLE"));
+    assert_non_null(strstr(h.reason[0], is_grpc() ? "gRPC UNAVAILABLE"
+                                                  : "HTTP 503 UNAVAILABLE"));
     assert_int_equal(h.outcome[1], FCE_OUTCOME_DELIVERED);
     assert_int_equal(h.outcome[3], FCE_OUTCOME_DELIVERED);
 
@@ -433,7 +480,8 @@ static void client_errors_are_rejected(void **state)
     publish(&h, 0, 1);
     poll_until(&h, 1);
     assert_int_equal(h.outcome[0], FCE_OUTCOME_REJECTED);
-    assert_non_null(strstr(h.reason[0], "HTTP 404 NOT_FOUND"));
+    assert_non_null(strstr(h.reason[0], is_grpc() ? "gRPC NOT_FOUND"
+                                                  : "HTTP 404 NOT_FOUND"));
     add_record(&h, "k");
     publish(&h, 1, 1);
     poll_until(&h, 2);
@@ -606,8 +654,8 @@ static void message_json_is_valid(void **state)
     struct harness h;
     harness_init(&h, true, FCE_CONTENT_BINARY);
     add_record(&h, "q\"uote");
-    struct fce_pubsub_limits limits = {10000000, 10000000, 100,
-                                       256,      1024,     1024};
+    struct fce_pubsub_limits limits = {10000000, 10000000, 100, 256,
+                                       1024,     1024,     0};
     struct fce_buf scratch = FCE_BUF_INIT, out = FCE_BUF_INIT;
     char reason[256];
     assert_int_equal(fce_pubsub_render_message(
@@ -637,16 +685,283 @@ static void message_json_is_valid(void **state)
     fce_buf_free(&out);
 }
 
+/* ---- gRPC only ---- */
+
+static void grpc_calls_share_connection(void **state)
+{
+    struct harness h;
+    harness_init(&h, true, FCE_CONTENT_BINARY);
+    h.settings.max_in_flight = 8;
+    open_backend(&h);
+    long offset = grpc_front_log_size(current->front);
+    assert_true(offset >= 0);
+
+    /* The front holds calls of "slow" keys for 300 ms, so calls of six
+     * keys overlap unless they wait for each other. */
+    static const char *const keys[] = {"slow0", "slow1", "slow2",
+                                       "slow3", "slow4", "slow5"};
+    for (size_t round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 6; i++)
+            add_record(&h, keys[i]);
+        publish(&h, round * 6, 6);
+        poll_until(&h, (round + 1) * 6);
+    }
+    for (size_t i = 0; i < 12; i++)
+        assert_int_equal(h.outcome[i], FCE_OUTCOME_DELIVERED);
+
+    long peers, concurrent;
+    assert_int_equal(
+        grpc_front_calls(current->front, offset, &peers, &concurrent), 12);
+    assert_int_equal(peers, 1); /* one connection for both rounds */
+    assert_true(concurrent >= 4);
+    fce_pubsub_backend.close(h.state);
+}
+
+static void grpc_http1_endpoint_retried(void **state)
+{
+    struct harness h;
+    harness_init(&h, false, FCE_CONTENT_STRUCTURED);
+    h.settings.endpoint = fake.base_url; /* HTTP/1.1 only */
+    open_backend(&h);
+    add_record(&h, "k");
+    publish(&h, 0, 1);
+    poll_until(&h, 1);
+    assert_int_equal(h.outcome[0], FCE_OUTCOME_RETRY);
+    assert_non_null(strstr(h.reason[0], "gRPC call failed"));
+    fce_pubsub_backend.close(h.state);
+}
+
+static void grpc_endpoint_path_rejected(void **state)
+{
+    struct harness h;
+    harness_init(&h, false, FCE_CONTENT_STRUCTURED);
+    h.settings.endpoint = "https://pubsub.googleapis.com/v1";
+    h.settings.auth = FCE_PUBSUB_AUTH_NONE;
+    assert_int_equal(fce_pubsub_backend.open(&h.ctx, &h.state), -EINVAL);
+
+    harness_init(&h, false, FCE_CONTENT_STRUCTURED);
+    h.settings.endpoint = "https://pubsub.googleapis.com/";
+    h.settings.auth = FCE_PUBSUB_AUTH_NONE;
+    open_backend(&h); /* a trailing slash is no path */
+    fce_pubsub_backend.close(h.state);
+}
+
+/* Unpacks the framed request with protobuf-c and checks the framing. */
+static Google__Pubsub__V1__PublishRequest *unpack_request(struct fce_buf *buf)
+{
+    const uint8_t *p = (const uint8_t *)buf->data;
+    assert_true(buf->len > FCE_PUBSUB_GRPC_PREFIX);
+    assert_int_equal(p[0], 0);
+    size_t len = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 |
+                 (size_t)p[4];
+    assert_int_equal(len, buf->len - FCE_PUBSUB_GRPC_PREFIX);
+    Google__Pubsub__V1__PublishRequest *req =
+        google__pubsub__v1__publish_request__unpack(NULL, len,
+                                                    p + FCE_PUBSUB_GRPC_PREFIX);
+    assert_non_null(req);
+    return req;
+}
+
+static const char *attribute(const Google__Pubsub__V1__PubsubMessage *m,
+                             const char *key)
+{
+    for (size_t i = 0; i < m->n_attributes; i++)
+        if (strcmp(m->attributes[i]->key, key) == 0)
+            return m->attributes[i]->value;
+    return NULL;
+}
+
+static void grpc_request_round_trip(void **state)
+{
+    struct harness h;
+    harness_init(&h, true, FCE_CONTENT_BINARY);
+    add_record(&h, "\xc3\xa9tape");
+    add_record(&h, "b");
+    struct fce_pubsub_limits limits = {10000000, 10000000, 100, 256,
+                                       1024,     1024,     40};
+    struct fce_buf scratch = FCE_BUF_INIT, m1 = FCE_BUF_INIT, m2 = FCE_BUF_INIT,
+                   body = FCE_BUF_INIT;
+    char reason[256];
+    assert_int_equal(
+        fce_pubsub_render_proto(&h.records[0].ce, FCE_CONTENT_BINARY, true,
+                                &limits, &scratch, &m1, reason, sizeof(reason)),
+        0);
+    assert_int_equal(
+        fce_pubsub_render_proto(&h.records[1].ce, FCE_CONTENT_STRUCTURED, false,
+                                &limits, &scratch, &m2, reason, sizeof(reason)),
+        0);
+    assert_int_equal(fce_pubsub_grpc_begin(&body, "projects/p/topics/t-1"), 0);
+    assert_int_equal(fce_pubsub_grpc_add(&body, m1.data, m1.len), 0);
+    assert_int_equal(fce_pubsub_grpc_add(&body, m2.data, m2.len), 0);
+    assert_int_equal(fce_pubsub_grpc_finish(&body), 0);
+
+    Google__Pubsub__V1__PublishRequest *req = unpack_request(&body);
+    assert_string_equal(req->topic, "projects/p/topics/t-1");
+    assert_int_equal(req->n_messages, 2);
+    const Google__Pubsub__V1__PubsubMessage *a = req->messages[0];
+    assert_int_equal(a->data.len, strlen("bytes-0"));
+    assert_memory_equal(a->data.data, "bytes-0", a->data.len);
+    assert_string_equal(a->ordering_key, "p/d/\xc3\xa9tape");
+    assert_string_equal(attribute(a, "ce-id"), "\xc3\xa9tape-0");
+    assert_string_equal(attribute(a, "ce-specversion"), "1.0");
+    assert_string_equal(attribute(a, "content-type"), "application/protobuf");
+
+    const Google__Pubsub__V1__PubsubMessage *b = req->messages[1];
+    assert_string_equal(b->ordering_key, ""); /* ordering off */
+    assert_int_equal(b->n_attributes, 1);
+    assert_string_equal(attribute(b, "content-type"),
+                        "application/cloudevents+json");
+    assert_int_equal(
+        fce_gcp_json_validate((const char *)b->data.data, b->data.len), 0);
+    google__pubsub__v1__publish_request__free_unpacked(req, NULL);
+
+    /* The request limit counts the topic field (40 bytes here). */
+    limits.max_request_bytes = m1.len + 2 + 40 - 1;
+    fce_buf_reset(&m1);
+    assert_int_equal(
+        fce_pubsub_render_proto(&h.records[0].ce, FCE_CONTENT_BINARY, true,
+                                &limits, &scratch, &m1, reason, sizeof(reason)),
+        -EMSGSIZE);
+    assert_int_equal(m1.len, 0);
+    assert_non_null(strstr(reason, "bytes of PublishRequest"));
+    fce_buf_free(&scratch);
+    fce_buf_free(&m1);
+    fce_buf_free(&m2);
+    fce_buf_free(&body);
+}
+
+static void frame(struct fce_buf *out, uint8_t flag, const void *data,
+                  size_t len)
+{
+    uint8_t prefix[5] = {flag, (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+                         (uint8_t)(len >> 8), (uint8_t)len};
+    fce_buf_reset(out);
+    assert_int_equal(fce_buf_append(out, prefix, 5), 0);
+    assert_int_equal(fce_buf_append(out, data, len), 0);
+}
+
+static void grpc_response_ids_read(void **state)
+{
+    char *ids[] = {"1", "22", "333"};
+    Google__Pubsub__V1__PublishResponse response =
+        GOOGLE__PUBSUB__V1__PUBLISH_RESPONSE__INIT;
+    response.n_message_ids = 3;
+    response.message_ids = ids;
+    uint8_t packed[64];
+    size_t len = google__pubsub__v1__publish_response__pack(&response, packed);
+    struct fce_buf body = FCE_BUF_INIT;
+    char err[160];
+
+    frame(&body, 0, packed, len);
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, body.len, err, sizeof(err)), 3);
+    frame(&body, 0, "", 0); /* an empty PublishResponse: no ids */
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, body.len, err, sizeof(err)), 0);
+
+    frame(&body, 1, packed, len);
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, body.len, err, sizeof(err)),
+        -EPROTO);
+    assert_non_null(strstr(err, "compressed"));
+    frame(&body, 0, packed, len);
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, body.len - 1, err, sizeof(err)),
+        -EPROTO);
+    assert_non_null(strstr(err, "frame says"));
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, 3, err, sizeof(err)), -EPROTO);
+    frame(&body, 0,
+          "\x0a\x05"
+          "ab",
+          4); /* a string past the end */
+    assert_int_equal(
+        fce_pubsub_grpc_response_ids(body.data, body.len, err, sizeof(err)),
+        -EPROTO);
+    assert_non_null(strstr(err, "not a valid PublishResponse"));
+    fce_buf_free(&body);
+}
+
+static void grpc_trailers_parsed(void **state)
+{
+    char text[64];
+    snprintf(text, sizeof(text), "a%%20b%%3A%%c3%%a9%%2");
+    size_t len = fce_pubsub_grpc_decode_message(text, strlen(text));
+    assert_string_equal(text, "a b:\xc3\xa9%2");
+    assert_int_equal(len, strlen("a b:\xc3\xa9%2"));
+    snprintf(text, sizeof(text), "%%zz%%");
+    fce_pubsub_grpc_decode_message(text, strlen(text));
+    assert_string_equal(text, "%zz%");
+
+    assert_int_equal(fce_pubsub_grpc_parse_status("0", 1), 0);
+    assert_int_equal(fce_pubsub_grpc_parse_status("14", 2), 14);
+    assert_int_equal(fce_pubsub_grpc_parse_status("", 0), -EPROTO);
+    assert_int_equal(fce_pubsub_grpc_parse_status("1x", 2), -EPROTO);
+    assert_int_equal(fce_pubsub_grpc_parse_status("123", 3), -EPROTO);
+
+    assert_string_equal(fce_pubsub_grpc_code_name(14), "UNAVAILABLE");
+    assert_string_equal(fce_pubsub_grpc_code_name(16), "UNAUTHENTICATED");
+    assert_string_equal(fce_pubsub_grpc_code_name(17), "UNKNOWN");
+    assert_string_equal(fce_pubsub_grpc_code_name(-1), "UNKNOWN");
+    assert_int_equal(fce_pubsub_grpc_code_from_http(401),
+                     FCE_GRPC_UNAUTHENTICATED);
+    assert_int_equal(fce_pubsub_grpc_code_from_http(503), FCE_GRPC_UNAVAILABLE);
+    assert_int_equal(fce_pubsub_grpc_code_from_http(404),
+                     FCE_GRPC_UNIMPLEMENTED);
+    assert_int_equal(fce_pubsub_grpc_code_from_http(418), FCE_GRPC_UNKNOWN);
+
+    /* The classes of the codes the transport reports by name. */
+    static const struct {
+        int code;
+        enum fce_pubsub_class want;
+    } classes[] = {
+        {FCE_GRPC_UNAVAILABLE, FCE_PUBSUB_RETRY},
+        {FCE_GRPC_DEADLINE_EXCEEDED, FCE_PUBSUB_RETRY},
+        {FCE_GRPC_RESOURCE_EXHAUSTED, FCE_PUBSUB_RETRY},
+        {FCE_GRPC_ABORTED, FCE_PUBSUB_RETRY},
+        {FCE_GRPC_INVALID_ARGUMENT, FCE_PUBSUB_REJECT},
+        {FCE_GRPC_NOT_FOUND, FCE_PUBSUB_REJECT},
+        {FCE_GRPC_PERMISSION_DENIED, FCE_PUBSUB_REJECT},
+        {FCE_GRPC_FAILED_PRECONDITION, FCE_PUBSUB_REJECT},
+        {FCE_GRPC_UNIMPLEMENTED, FCE_PUBSUB_REJECT},
+    };
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        if (fce_pubsub_classify(200, fce_pubsub_grpc_code_name(
+                                         classes[i].code)) != classes[i].want)
+            fail_msg("gRPC code %d", classes[i].code);
+}
+
 static int start_fake(void **state)
 {
-    return fake_gcp_start(&fake, NULL);
+    if (fake_gcp_start(&fake, NULL) < 0)
+        return -1;
+    if (grpc_front_start(&front, fake.base_url, 0) < 0)
+        return -1;
+    return grpc_front_start(&tls_front, fake.base_url, 1);
 }
 
 static int stop_fake(void **state)
 {
+    grpc_front_stop(&tls_front);
+    grpc_front_stop(&front);
     fake_gcp_stop(&fake);
     return 0;
 }
+
+/* Sets the variant a test runs with (its initial state). */
+static int use_variant(void **state)
+{
+    current = *state;
+    return 0;
+}
+
+#define VARIANT(test, variant, label)                                          \
+    {                                                                          \
+        label " " #test, test, use_variant, NULL, (void *)&variant             \
+    }
+#define ALL_VARIANTS(test)                                                     \
+    VARIANT(test, rest_variant, "rest"), VARIANT(test, grpc_variant, "grpc"),  \
+        VARIANT(test, tls_variant, "grpc-tls")
 
 int main(void)
 {
@@ -655,17 +970,24 @@ int main(void)
         cmocka_unit_test(topic_ids_checked),
         cmocka_unit_test(statuses_classified),
         cmocka_unit_test(message_json_is_valid),
-        cmocka_unit_test(structured_messages_delivered),
-        cmocka_unit_test(binary_mode_sets_ce_attributes),
-        cmocka_unit_test(batches_respect_count_and_bytes),
-        cmocka_unit_test(failed_key_waits_others_flow),
-        cmocka_unit_test(key_not_blocked_after_last_attempt),
-        cmocka_unit_test(unauthorized_refreshes_once),
-        cmocka_unit_test(client_errors_are_rejected),
-        cmocka_unit_test(bad_message_isolated_from_batch),
-        cmocka_unit_test(limits_checked_before_sending),
-        cmocka_unit_test(connection_refused_is_retried),
-        cmocka_unit_test(open_rejects_bad_settings),
+        cmocka_unit_test(grpc_request_round_trip),
+        cmocka_unit_test(grpc_response_ids_read),
+        cmocka_unit_test(grpc_trailers_parsed),
+        ALL_VARIANTS(structured_messages_delivered),
+        ALL_VARIANTS(binary_mode_sets_ce_attributes),
+        ALL_VARIANTS(batches_respect_count_and_bytes),
+        ALL_VARIANTS(failed_key_waits_others_flow),
+        ALL_VARIANTS(key_not_blocked_after_last_attempt),
+        ALL_VARIANTS(unauthorized_refreshes_once),
+        ALL_VARIANTS(client_errors_are_rejected),
+        ALL_VARIANTS(bad_message_isolated_from_batch),
+        ALL_VARIANTS(limits_checked_before_sending),
+        ALL_VARIANTS(connection_refused_is_retried),
+        ALL_VARIANTS(open_rejects_bad_settings),
+        VARIANT(grpc_calls_share_connection, grpc_variant, "grpc"),
+        VARIANT(grpc_calls_share_connection, tls_variant, "grpc-tls"),
+        VARIANT(grpc_http1_endpoint_retried, grpc_variant, "grpc"),
+        VARIANT(grpc_endpoint_path_rejected, grpc_variant, "grpc"),
     };
     return cmocka_run_group_tests(tests, start_fake, stop_fake);
 }
