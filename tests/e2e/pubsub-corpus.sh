@@ -2,12 +2,14 @@
 # The corpus through fce-publisher to the Pub/Sub emulator and back with a
 # pull subscription: structured mode, binary mode with ordering keys (per-key
 # order checked), and binary mode with an attribute limit that sends the
-# events with long ids to the dead-letter file.
+# events with long ids to the dead-letter file. Every scenario runs over
+# each transport in FCE_PUBSUB_TRANSPORTS (default "grpc rest").
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/pubsub-lib.sh"
 
 pubsub_need_emulator
-tap_plan 10
+read -r -a transports <<<"${FCE_PUBSUB_TRANSPORTS:-grpc rest}"
+tap_plan $((10 * ${#transports[@]}))
 pubsub_corpus_list "$TEST_TMP/list"
 total=$(corpus_total)
 suffix=$$
@@ -54,26 +56,37 @@ PY
     fi
 }
 
-scenario structured structured false \
-    "{projectId: $PROJECT, emulatorHost: \"$EMULATOR\"}"
-check "structured: log names the emulator URL" \
-    grep -q "url=http://$EMULATOR/v1/projects/$PROJECT/topics/structured-" \
-    "$TEST_TMP/structured.log"
+# url_pattern TRANSPORT NAME: the start of the URL the log must name.
+url_pattern() {
+    if [ "$1" = grpc ]; then
+        echo "url=http://$EMULATOR/google.pubsub.v1.Publisher/Publish topic=projects/$PROJECT/topics/$2-"
+    else
+        echo "url=http://$EMULATOR/v1/projects/$PROJECT/topics/$2-"
+    fi
+}
 
-# PUBSUB_EMULATOR_HOST alone selects the emulator and no credentials.
-export PUBSUB_EMULATOR_HOST=$EMULATOR
-scenario ordered binary true \
-    "{projectId: $PROJECT, orderingKeys: true, maxInFlight: 4}"
-check "ordered: no credentials with the emulator" \
-    grep -q 'auth=none' "$TEST_TMP/ordered.log"
-check "ordered: no global-endpoint warning with the emulator" \
-    bash -c "! grep -q 'global endpoint' '$TEST_TMP/ordered.log'"
-unset PUBSUB_EMULATOR_HOST
+for t in "${transports[@]}"; do
+    scenario "$t-structured" structured false \
+        "{projectId: $PROJECT, transport: $t, emulatorHost: \"$EMULATOR\"}"
+    check "$t-structured: log names the emulator URL" \
+        grep -q "$(url_pattern "$t" "$t-structured")" \
+        "$TEST_TMP/$t-structured.log"
 
-scenario limited binary true \
-    "{projectId: $PROJECT, emulatorHost: \"$EMULATOR\", orderingKeys: true, maxAttributeValueBytes: 200}" \
-    --max-attribute-value 200
-dead=$(grep -c . "$TEST_TMP/limited.dead.jsonl" 2>/dev/null || echo 0)
-check "limited: some events dead-lettered, some delivered" \
-    test "$dead" -gt 0 -a "$dead" -lt "$total"
+    # PUBSUB_EMULATOR_HOST alone selects the emulator and no credentials.
+    export PUBSUB_EMULATOR_HOST=$EMULATOR
+    scenario "$t-ordered" binary true \
+        "{projectId: $PROJECT, transport: $t, orderingKeys: true, maxInFlight: 4}"
+    check "$t-ordered: no credentials with the emulator" \
+        grep -q 'auth=none' "$TEST_TMP/$t-ordered.log"
+    check "$t-ordered: no global-endpoint warning with the emulator" \
+        bash -c "! grep -q 'global endpoint' '$TEST_TMP/$t-ordered.log'"
+    unset PUBSUB_EMULATOR_HOST
+
+    scenario "$t-limited" binary true \
+        "{projectId: $PROJECT, transport: $t, emulatorHost: \"$EMULATOR\", orderingKeys: true, maxAttributeValueBytes: 200}" \
+        --max-attribute-value 200
+    dead=$(grep -c . "$TEST_TMP/$t-limited.dead.jsonl" 2>/dev/null || echo 0)
+    check "$t-limited: some events dead-lettered, some delivered" \
+        test "$dead" -gt 0 -a "$dead" -lt "$total"
+done
 tap_done
