@@ -55,37 +55,59 @@ static int read_file(const char *path, uint8_t **data, size_t *len)
     return *data ? 0 : -ENOMEM;
 }
 
+/* Reads and parses one request; r->data is owned by r even on failure. */
+static int load_request(struct request *r, const char *kind, const char *path)
+{
+    char err[256];
+
+    memset(r, 0, sizeof(*r));
+    if (fce_kind_parse(kind, &r->kind) || read_file(path, &r->data, &r->len)) {
+        fprintf(stderr, "ce-feed: invalid line '%s %s'; expected KIND PATH\n",
+                kind, path);
+        return -1;
+    }
+    if (fce_event_parse(r->kind, r->data, r->len, &r->event, err,
+                        sizeof(err))) {
+        fprintf(stderr, "ce-feed: %s: %s\n", path, err);
+        return -1;
+    }
+    return 0;
+}
+
 static int load_list(struct feed *feed)
 {
     FILE *list = fopen(feed->list_path, "r");
-    char kind[32], path[4096], err[256];
+    char kind[32], path[4096];
+    int rc = 0;
 
     if (!list) {
         fprintf(stderr, "ce-feed: cannot open %s: %s\n", feed->list_path,
                 strerror(errno));
         return -1;
     }
-    while (fscanf(list, "%31s %4095s", kind, path) == 2) {
-        struct request *r;
+    while (rc == 0 && fscanf(list, "%31s %4095s", kind, path) == 2) {
+        struct request *grown =
+            realloc(feed->requests, (feed->count + 1) * sizeof(*grown));
 
-        feed->requests =
-            realloc(feed->requests, (feed->count + 1) * sizeof(*r));
-        r = &feed->requests[feed->count];
-        memset(r, 0, sizeof(*r));
-        if (fce_kind_parse(kind, &r->kind) ||
-            read_file(path, &r->data, &r->len)) {
-            fprintf(stderr, "ce-feed: bad line '%s %s'\n", kind, path);
-            return -1;
+        if (!grown) {
+            rc = -1;
+            break;
         }
-        if (fce_event_parse(r->kind, r->data, r->len, &r->event, err,
-                            sizeof(err))) {
-            fprintf(stderr, "ce-feed: %s: %s\n", path, err);
-            return -1;
-        }
-        feed->count++;
+        feed->requests = grown;
+        rc = load_request(&feed->requests[feed->count], kind, path);
+        feed->count++; /* counted even on failure, so free_feed frees it */
     }
     fclose(list);
-    return 0;
+    return rc;
+}
+
+static void free_feed(struct feed *feed)
+{
+    for (size_t i = 0; i < feed->count; i++)
+        free(feed->requests[i].data);
+    free(feed->requests);
+    feed->requests = NULL;
+    feed->count = 0;
 }
 
 static void build_ce(const struct request *r, const char *id, size_t id_len,
@@ -212,10 +234,10 @@ static int parse_args(int argc, char **argv, struct feed *feed)
 int main(int argc, char **argv)
 {
     struct feed feed = {0};
-    struct fce_ring *ring;
+    struct fce_ring *ring = NULL;
     FILE *kcat = NULL;
     char err[256];
-    int rc;
+    int rc = 1;
 
     if (parse_args(argc, argv, &feed)) {
         fprintf(stderr, "usage: ce-feed --ring PATH --list FILE "
@@ -224,24 +246,29 @@ int main(int argc, char **argv)
         return 2;
     }
     if (load_list(&feed))
-        return 1;
+        goto cleanup;
     if (feed.create_capacity &&
-        (rc = fce_ring_create(feed.ring_path, feed.create_capacity, 1u << 20,
-                              err, sizeof(err)))) {
+        fce_ring_create(feed.ring_path, feed.create_capacity, 1u << 20, err,
+                        sizeof(err))) {
         fprintf(stderr, "ce-feed: %s\n", err);
-        return 1;
+        goto cleanup;
     }
     if (fce_ring_attach(feed.ring_path, &ring, err, sizeof(err))) {
         fprintf(stderr, "ce-feed: %s\n", err);
-        return 1;
+        goto cleanup;
     }
     if (feed.kcat_path && !(kcat = fopen(feed.kcat_path, "w"))) {
-        fprintf(stderr, "ce-feed: cannot write %s\n", feed.kcat_path);
-        return 1;
+        fprintf(stderr, "ce-feed: cannot write %s: %s\n", feed.kcat_path,
+                strerror(errno));
+        goto cleanup;
     }
-    rc = feed_all(&feed, ring, kcat);
-    if (kcat)
-        fclose(kcat);
-    fce_ring_detach(ring);
-    return rc ? 1 : 0;
+    rc = feed_all(&feed, ring, kcat) ? 1 : 0;
+
+cleanup:
+    if (kcat && fclose(kcat) != 0)
+        rc = 1;
+    if (ring)
+        fce_ring_detach(ring);
+    free_feed(&feed);
+    return rc;
 }

@@ -1,25 +1,38 @@
 # Shell helpers for the publisher and Kafka end-to-end tests; source after
 # tests/lib/tap.sh. Everything runs on 127.0.0.1 inside $TEST_TMP.
 #
-#   corpus_list FILE             "KIND PATH" lines of every accepted request
+#   corpus_list FILE [BYTES]     "KIND PATH" lines of every accepted request
+#                                (only those of at most BYTES bytes)
 #   mock_start [ARGS...]         starts mock-kafka, sets $BOOTSTRAP
 #   mock_command WORDS...        sends one command, fails unless it says ok
 #   kafka_dump TOPIC FILE        every record of TOPIC, in check_topic's form
 #   kafka_count TOPIC            how many records TOPIC holds
 #   topic_has TOPIC N            whether TOPIC holds N records or more
+#   consumer_start TOPIC FILE    a kcat consumer from the beginning that
+#                                keeps running; sets $consumer_pid
+#   dump_count FILE              complete records a consumer wrote so far
+#   dump_has FILE N              whether FILE holds N records or more
 #   publisher_start CONFIG NAME  starts fce-publisher, sets $publisher_pid
 #   stop_pid PID                 SIGTERM and wait; sets $stopped_status
+#   ring_released RING           records the ring's consumer released
+#
+# librdkafka's mock cluster keeps about 5 MB per partition and drops its
+# oldest records beyond that, so a test that writes more than that to one
+# partition must read it with consumer_start while it is written.
 
 HELPERS=$FCE_TOP/$BUILD/helpers
 MOCK_DIR=$FCE_TOP/tests/helpers/mock-kafka
 MANIFEST=$FCE_TOP/tests/data/corpus/manifest.json
 
 corpus_list() {
-    python3 - "$MANIFEST" "$FCE_TOP/tests/data/corpus" >"$1" <<'PY'
-import json, sys
+    python3 - "$MANIFEST" "$FCE_TOP/tests/data/corpus" "${2:-}" >"$1" <<'PY'
+import json, os, sys
+limit = int(sys.argv[3]) if sys.argv[3] else None
 for e in json.load(open(sys.argv[1]))["entries"]:
-    if e["expect"] == "accept":
-        print(e["kind"], sys.argv[2] + "/" + e["file"])
+    path = sys.argv[2] + "/" + e["file"]
+    if e["expect"] == "accept" and (limit is None
+                                    or os.path.getsize(path) <= limit):
+        print(e["kind"], path)
 PY
 }
 
@@ -61,6 +74,27 @@ kafka_dump() {
 kafka_count() {
     timeout 10 kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -e -q \
         -f 'x\n' 2>/dev/null | wc -l
+}
+
+consumer_start() {
+    # -E: keep consuming through broker errors (the tests cause them).
+    kcat -C -b "$BOOTSTRAP" -t "$1" -o beginning -E -u -q \
+        -f '%p %o %K %S\n%k%s\n%h\n' >"$2" 2>"$2.err" &
+    consumer_pid=$!
+    spawned_pids+=("$consumer_pid")
+}
+
+dump_count() {
+    python3 "$MOCK_DIR/check_topic.py" --dump "$1" --count
+}
+
+dump_has() {
+    [ "$(dump_count "$1")" -ge "$2" ]
+}
+
+ring_released() {
+    "$BIN/fce" ring inspect "$1" 2>/dev/null |
+        sed -n 's/^records out *\([0-9]*\).*/\1/p' | head -n 1
 }
 
 publisher_start() {

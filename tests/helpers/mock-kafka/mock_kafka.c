@@ -11,6 +11,7 @@
  *   up ID|all            accept connections again
  *   rtt ID|all MS        add MS milliseconds of latency to each response
  *   topic NAME PARTS     create a topic with PARTS partitions
+ *   leader NAME PART ID  make broker ID the leader of partition PART
  *   errors API ERR...    fail the next requests of API (produce, metadata,
  *                        initproducerid or a number) with the errors given
  *                        by name (MSG_SIZE_TOO_LARGE) or number, in order
@@ -151,6 +152,20 @@ static int create_topic(rd_kafka_mock_cluster_t *cluster, const char *name,
                : 0;
 }
 
+static int set_leader(rd_kafka_mock_cluster_t *cluster, const char *topic,
+                      const char *partition_text, const char *id_text)
+{
+    long partition, id;
+
+    if (parse_int(partition_text, 0, 999, &partition) ||
+        parse_int(id_text, 1, broker_count, &id))
+        return -1;
+    return rd_kafka_mock_partition_set_leader(cluster, topic,
+                                              (int32_t)partition, (int32_t)id)
+               ? -1
+               : 0;
+}
+
 /* Runs one command line. Returns 0, -1 for a bad command, 1 for quit. */
 static int run_command(rd_kafka_mock_cluster_t *cluster, char *line)
 {
@@ -172,6 +187,8 @@ static int run_command(rd_kafka_mock_cluster_t *cluster, char *line)
         return set_rtt(cluster, words[1], words[2]);
     if (strcmp(words[0], "topic") == 0 && count == 3)
         return create_topic(cluster, words[1], words[2]);
+    if (strcmp(words[0], "leader") == 0 && count == 4)
+        return set_leader(cluster, words[1], words[2], words[3]);
     if (strcmp(words[0], "errors") == 0)
         return push_errors(cluster, words + 1, count - 1);
     if (strcmp(words[0], "clear") == 0 && count == 2) {
