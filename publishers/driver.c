@@ -305,7 +305,7 @@ static bool batch_due(const struct driver *d, uint64_t now)
 
     if (w->ready_retries > 0)
         return true;
-    if (oldest == UINT64_MAX)
+    if (oldest == UINT64_MAX || fce_window_fresh_held(w))
         return false;
     return fce_window_fresh(w) >= d->max_records ||
            w->fresh_bytes >= d->max_bytes || fce_window_full(w) ||
@@ -387,7 +387,7 @@ static int next_timeout(const struct driver *d, uint64_t now)
 
     if (d->state && d->backend_full)
         return BUSY_WAIT_MS; /* what is due waits for room anyway */
-    if (oldest != UINT64_MAX && d->state)
+    if (oldest != UINT64_MAX && d->state && !fce_window_fresh_held(w))
         timeout = min_u64(timeout, oldest + d->linger_ms > now
                                        ? oldest + d->linger_ms - now
                                        : 0);

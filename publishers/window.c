@@ -89,6 +89,10 @@ size_t fce_window_take(struct fce_window *window,
     if (window->ready_retries > 0)
         count = take_retries(window, records, max_records, max_bytes, &bytes);
 
+    /* Fresh records follow every retry, so none overtakes an older record
+     * of its key: not while a retry waits in backoff or is left over. */
+    if (window->backoff > 0 || count < window->ready_retries)
+        return count;
     for (uint64_t i = window->cursor; i < window->next; i++) {
         struct fce_slot *slot = fce_window_slot(window, i);
 
@@ -184,21 +188,22 @@ void fce_window_retry(struct fce_window *window, struct fce_slot *slot,
 
 size_t fce_window_promote(struct fce_window *window, uint64_t now_ms)
 {
-    uint64_t next_due = UINT64_MAX;
     size_t promoted = 0;
 
     if (window->backoff == 0 || now_ms < window->min_due_ms)
         return 0;
 
+    /* In ring order, up to the first record not yet due: a later record
+     * never becomes ready before an older one, whatever their jitter. */
+    window->min_due_ms = UINT64_MAX;
     for (uint64_t i = window->base; i < window->cursor; i++) {
         struct fce_slot *slot = fce_window_slot(window, i);
 
         if (slot->state != FCE_SLOT_BACKOFF)
             continue;
         if (slot->ready_ms > now_ms) {
-            if (slot->ready_ms < next_due)
-                next_due = slot->ready_ms;
-            continue;
+            window->min_due_ms = slot->ready_ms;
+            break;
         }
         slot->state = FCE_SLOT_READY;
         window->backoff--;
@@ -207,7 +212,6 @@ size_t fce_window_promote(struct fce_window *window, uint64_t now_ms)
             window->retry_hint = i;
         promoted++;
     }
-    window->min_due_ms = next_due;
     return promoted;
 }
 

@@ -50,7 +50,7 @@ struct fce_window {
     size_t in_flight;     /* slots in FCE_SLOT_IN_FLIGHT */
     size_t backoff;       /* slots in FCE_SLOT_BACKOFF */
     uint64_t fresh_bytes; /* payload bytes from cursor to next */
-    uint64_t min_due_ms;  /* earliest retry due time (backoff > 0) */
+    uint64_t min_due_ms;  /* no retry is due before (backoff > 0) */
     uint64_t release_end; /* ring position the tail may move to */
 };
 
@@ -67,6 +67,12 @@ static inline size_t fce_window_count(const struct fce_window *window)
 static inline bool fce_window_full(const struct fce_window *window)
 {
     return fce_window_count(window) == window->capacity;
+}
+
+/* Whether fresh records wait for a retry in backoff (fce_window_take()). */
+static inline bool fce_window_fresh_held(const struct fce_window *window)
+{
+    return window->backoff > 0;
 }
 
 /* Records never handed to the backend yet. */
@@ -96,8 +102,10 @@ struct fce_slot *fce_window_push(struct fce_window *window, uint64_t seq,
 /*
  * Collects ready records for one publish() call: due retries first, oldest
  * first, then fresh records in ring order, until max_records or max_bytes
- * (a first record larger than max_bytes still goes alone). Returns the
- * count written to records; states are unchanged.
+ * (a first record larger than max_bytes still goes alone). Fresh records
+ * come only when no record waits in backoff and every ready retry fits,
+ * so retries keep the ring order of each key. Returns the count written
+ * to records; states are unchanged.
  */
 size_t fce_window_take(struct fce_window *window,
                        struct fce_pub_record **records, size_t max_records,
@@ -120,8 +128,8 @@ void fce_window_done(struct fce_window *window, struct fce_slot *slot);
 void fce_window_retry(struct fce_window *window, struct fce_slot *slot,
                       uint64_t due_ms);
 
-/* Makes every backoff record whose due time is at most now_ms ready.
- * Returns how many became ready. */
+/* Makes backoff records whose due time is at most now_ms ready, in ring
+ * order, up to the first one not yet due. Returns how many became ready. */
 size_t fce_window_promote(struct fce_window *window, uint64_t now_ms);
 
 /* Makes every in-flight record ready again (the backend was closed). */

@@ -56,6 +56,9 @@ enum fce_outcome fce_kafka_outcome(rd_kafka_resp_err_t err)
     switch (err) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
         return FCE_OUTCOME_DELIVERED;
+    /* TODO(kafka): a broker's MSG_SIZE_TOO_LARGE fails the whole message
+     * set, so records that would fit alone are dead-lettered with it;
+     * retrying them one per request would save those. */
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_INVALID_MSG:
     case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:

@@ -4,13 +4,14 @@
  * run without ingest and the encoder.
  *
  *   ce-feed --ring PATH --list FILE [--create CAPACITY] [--repeat N]
- *           [--unique] [--rate EVENTS_PER_SECOND] [--kcat-out FILE]
+ *           [--unique] [--start N] [--rate EVENTS_PER_SECOND]
+ *           [--kcat-out FILE]
  *
  * FILE lists one request per line as "KIND PATH" (KIND: workflow, node,
- * task). --unique appends "#N" (N = the repetition) to each id, so repeated
- * events stay distinguishable. --kcat-out also writes each event as
- * "KEY<TAB>STRUCTURED JSON" lines, the input of `kcat -P -K '\t'`.
- * Prints "fed N" at the end.
+ * task). --unique appends "#N" (N = the repetition, counted from --start,
+ * default 0) to each id, so repeated events stay distinguishable. --kcat-out
+ * also writes each event as "KEY<TAB>STRUCTURED JSON" lines, the input of `kcat
+ * -P -K '\t'`. Prints "fed N" at the end.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct feed {
     const char *ring_path, *list_path, *kcat_path;
     uint64_t create_capacity;
     long repeat;
+    long start; /* number of the first repetition, for --unique */
     double rate;
     int unique;
     struct request *requests;
@@ -168,7 +170,7 @@ static int feed_all(struct feed *feed, struct fce_ring *ring, FILE *kcat)
     char id[4096];
 
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (long rep = 0; rep < feed->repeat; rep++) {
+    for (long rep = feed->start; rep < feed->start + feed->repeat; rep++) {
         for (size_t i = 0; i < feed->count; i++) {
             const struct request *r = &feed->requests[i];
             struct fce_ce ce;
@@ -220,6 +222,8 @@ static int parse_args(int argc, char **argv, struct feed *feed)
             feed->kcat_path = value;
         else if (strcmp(arg, "--repeat") == 0)
             feed->repeat = strtol(value, NULL, 10);
+        else if (strcmp(arg, "--start") == 0)
+            feed->start = strtol(value, NULL, 10);
         else if (strcmp(arg, "--rate") == 0)
             feed->rate = strtod(value, NULL);
         else if (strcmp(arg, "--create") == 0) {
@@ -228,7 +232,10 @@ static int parse_args(int argc, char **argv, struct feed *feed)
         } else
             return -1;
     }
-    return feed->ring_path && feed->list_path && feed->repeat > 0 ? 0 : -1;
+    return feed->ring_path && feed->list_path && feed->repeat > 0 &&
+                   feed->start >= 0
+               ? 0
+               : -1;
 }
 
 int main(int argc, char **argv)
@@ -242,7 +249,7 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &feed)) {
         fprintf(stderr, "usage: ce-feed --ring PATH --list FILE "
                         "[--create CAPACITY] [--repeat N] [--unique] "
-                        "[--rate N] [--kcat-out FILE]\n");
+                        "[--start N] [--rate N] [--kcat-out FILE]\n");
         return 2;
     }
     if (load_list(&feed))

@@ -17,6 +17,7 @@
 
 #include "driver.h"
 #include "fce_ring.h"
+#include "fce_stats.h"
 #include "window.h"
 
 /* ---- window ---- */
@@ -123,6 +124,96 @@ static void window_retries_come_first(void **unused)
     assert_int_equal(fce_window_take(&w, batch, 8, 1000), 3);
     assert_int_equal(batch[0]->seq, 2);
     assert_int_equal(batch[0]->attempts, 1);
+    assert_int_equal(batch[1]->seq, 4);
+    assert_int_equal(batch[2]->seq, 5);
+    fce_window_free(&w);
+}
+
+/* Publishes all fresh records of w as one batch and returns the count. */
+static size_t publish_fresh(struct fce_window *w, struct fce_pub_record **batch,
+                            size_t max)
+{
+    size_t count = fce_window_take(w, batch, max, 100000);
+
+    fce_window_begin(w, batch, count);
+    fce_window_end(w, batch, count, count);
+    return count;
+}
+
+static void window_promotes_in_ring_order(void **unused)
+{
+    struct fce_window w;
+    struct fce_pub_record *batch[8];
+
+    (void)unused;
+    assert_int_equal(fce_window_init(&w, 8), 0);
+    push_n(&w, 3, 0);
+    assert_int_equal(publish_fresh(&w, batch, 8), 3);
+
+    /* Jitter gave the newer record the earlier due time. */
+    fce_window_retry(&w, fce_slot_of(batch[0]), 80);
+    fce_window_retry(&w, fce_slot_of(batch[1]), 40);
+    fce_window_done(&w, fce_slot_of(batch[2]));
+    assert_int_equal(fce_window_promote(&w, 50), 0);
+    assert_int_equal(w.ready_retries, 0);
+    assert_int_equal(w.min_due_ms, 80);
+
+    assert_int_equal(fce_window_promote(&w, 80), 2);
+    assert_int_equal(fce_window_take(&w, batch, 8, 1000), 2);
+    assert_int_equal(batch[0]->seq, 1);
+    assert_int_equal(batch[1]->seq, 2);
+    fce_window_free(&w);
+}
+
+static void window_holds_fresh_during_backoff(void **unused)
+{
+    struct fce_window w;
+    struct fce_pub_record *batch[8];
+
+    (void)unused;
+    assert_int_equal(fce_window_init(&w, 8), 0);
+    push_n(&w, 2, 0);
+    assert_int_equal(publish_fresh(&w, batch, 8), 2);
+    fce_window_retry(&w, fce_slot_of(batch[0]), 100);
+    fce_window_done(&w, fce_slot_of(batch[1]));
+    push_n(&w, 3, 10);
+
+    /* Fresh records 3..5 wait: they may share a key with record 1. */
+    assert_true(fce_window_fresh_held(&w));
+    assert_int_equal(fce_window_take(&w, batch, 8, 1000), 0);
+
+    assert_int_equal(fce_window_promote(&w, 100), 1);
+    assert_false(fce_window_fresh_held(&w));
+    assert_int_equal(fce_window_take(&w, batch, 8, 1000), 4);
+    assert_int_equal(batch[0]->seq, 1);
+    assert_int_equal(batch[1]->seq, 3);
+    assert_int_equal(batch[3]->seq, 5);
+    fce_window_free(&w);
+}
+
+static void window_leftover_retries_go_first(void **unused)
+{
+    struct fce_window w;
+    struct fce_pub_record *batch[8];
+
+    (void)unused;
+    assert_int_equal(fce_window_init(&w, 8), 0);
+    push_n(&w, 3, 0); /* 10 bytes each */
+    assert_int_equal(publish_fresh(&w, batch, 8), 3);
+    for (size_t i = 0; i < 3; i++)
+        fce_window_retry(&w, fce_slot_of(batch[i]), 10);
+    fce_window_push(&w, 4, 400, 1, 5); /* small enough to fit */
+    fce_window_push(&w, 5, 500, 1, 5);
+    assert_int_equal(fce_window_promote(&w, 10), 3);
+
+    /* 25 bytes hold two retries. The third retry does not fit, and the
+     * fresh records, which would, wait behind it for the next batch. */
+    assert_int_equal(fce_window_take(&w, batch, 8, 25), 2);
+    assert_int_equal(batch[1]->seq, 2);
+    fce_window_begin(&w, batch, 2);
+    fce_window_end(&w, batch, 2, 2);
+    assert_int_equal(fce_window_take(&w, batch, 8, 25), 3);
+    assert_int_equal(batch[0]->seq, 3);
     assert_int_equal(batch[1]->seq, 4);
     assert_int_equal(batch[2]->seq, 5);
     fce_window_free(&w);
@@ -275,7 +366,11 @@ static const struct fce_backend test_backend = {
     .close = test_close,
 };
 
-static void fill_ring(const char *path, size_t count)
+static const char garbage[] = "not a CloudEvent record";
+
+/* Writes count records; those whose seq is in bad[] hold garbage. */
+static void fill_ring_with(const char *path, size_t count, const uint64_t *bad,
+                           size_t bad_count)
 {
     struct fce_ring *ring;
     char err[256];
@@ -283,6 +378,18 @@ static void fill_ring(const char *path, size_t count)
     assert_int_equal(fce_ring_create(path, 1 << 20, 4096, err, sizeof(err)), 0);
     assert_int_equal(fce_ring_attach(path, &ring, err, sizeof(err)), 0);
     for (size_t i = 0; i < count; i++) {
+        bool is_bad = false;
+
+        for (size_t b = 0; b < bad_count; b++)
+            is_bad = is_bad || bad[b] == i + 1;
+        if (is_bad) {
+            void *payload = fce_ring_reserve(ring, sizeof(garbage));
+
+            assert_non_null(payload);
+            memcpy(payload, garbage, sizeof(garbage));
+            fce_ring_commit(ring, FCE_KIND_WORKFLOW, sizeof(garbage));
+            continue;
+        }
         struct fce_ce ce = {.kind = FCE_KIND_WORKFLOW,
                             .attr_count = 1,
                             .attrs = {{"id", 2, "x", 1}},
@@ -298,6 +405,21 @@ static void fill_ring(const char *path, size_t count)
         fce_ring_commit(ring, FCE_KIND_WORKFLOW, (uint32_t)size);
     }
     fce_ring_detach(ring);
+}
+
+static void fill_ring(const char *path, size_t count)
+{
+    fill_ring_with(path, count, NULL, 0);
+}
+
+static uint64_t counter(const struct fce_stats_snapshot *snapshot,
+                        const char *name)
+{
+    for (size_t i = 0; i < snapshot->count; i++)
+        if (strcmp(snapshot->entries[i].name, name) == 0)
+            return snapshot->entries[i].value;
+    fail_msg("counter %s is missing from the stats file", name);
+    return 0;
 }
 
 static void loop_completes_every_record(void **unused)
@@ -330,6 +452,7 @@ static void loop_completes_every_record(void **unused)
     options.dead_letter_path = dead_path;
     options.max_in_flight = 16;
     options.stop = &run.stop;
+    /* No stats_path: the counters stay NULL and updating them is a no-op. */
     assert_int_equal(fce_driver_run(&options), 0);
 
     /* seq 7, 14, 21, 28, 35 rejected; 5, 10, ... retried once each. */
@@ -360,6 +483,78 @@ static void loop_completes_every_record(void **unused)
     rmdir(folder);
 }
 
+static void loop_dead_letters_malformed_records(void **unused)
+{
+    char folder[] = "/tmp/fce-driver-XXXXXX";
+    char ring_path[128], dead_path[128], stats_path[128], line[8192];
+    const uint64_t bad[] = {2, 4};
+    struct fce_publisher_config publisher = {
+        .name = "test",
+        .type = "test",
+        .retry = {.initial_ms = 1, .max_ms = 5, .multiplier_pct = 200},
+        .batch = {.max_records = 8, .max_bytes = 1 << 20},
+    };
+    struct fce_driver_options options = {0};
+    static struct fce_stats_snapshot snapshot;
+    struct fce_ce ce;
+    size_t lines = 0;
+    FILE *dead;
+    char err[256];
+
+    (void)unused;
+    assert_int_not_equal(fce_ce_record_read(garbage, sizeof(garbage), &ce), 0);
+    assert_non_null(mkdtemp(folder));
+    snprintf(ring_path, sizeof(ring_path), "%s/test.ring", folder);
+    snprintf(dead_path, sizeof(dead_path), "%s/dead.jsonl", folder);
+    snprintf(stats_path, sizeof(stats_path), "%s/test.stats", folder);
+    fill_ring_with(ring_path, 5, bad, 2);
+    memset(&run, 0, sizeof(run));
+    run.target = 3; /* seq 1, 3 and 5; 5 after one retry */
+
+    options.publisher = &publisher;
+    options.backend = &test_backend;
+    options.ring_path = ring_path;
+    options.dead_letter_path = dead_path;
+    options.stats_path = stats_path;
+    options.stop = &run.stop;
+    assert_int_equal(fce_driver_run(&options), 0);
+    assert_int_equal(run.delivered, 3);
+    assert_int_equal(run.published, 4); /* the garbage never reaches it */
+
+    /* The malformed records are kept whole, in base64. */
+    dead = fopen(dead_path, "r");
+    assert_non_null(dead);
+    while (fgets(line, sizeof(line), dead)) {
+        assert_non_null(strstr(line, "\"reason\":\"malformed ring record\""));
+        assert_non_null(
+            strstr(line, "\"record_base64\":\"bm90IGEgQ2xvdWRFdmVudCBy"));
+        assert_null(strstr(line, "\"event\""));
+        lines++;
+    }
+    fclose(dead);
+    assert_int_equal(lines, 2);
+
+    assert_int_equal(fce_stats_read(stats_path, &snapshot, err, sizeof(err)),
+                     0);
+    assert_string_equal(snapshot.process, "test");
+    assert_int_equal(counter(&snapshot, "delivered"), 3);
+    assert_int_equal(counter(&snapshot, "dead_lettered"), 2);
+    assert_int_equal(counter(&snapshot, "malformed"), 2);
+    assert_int_equal(counter(&snapshot, "retried"), 1);
+    assert_int_equal(counter(&snapshot, "in_flight"), 0);
+    assert_int_equal(counter(&snapshot, "held"), 0);
+    assert_int_equal(counter(&snapshot, "reopens"), 0);
+    assert_int_equal(counter(&snapshot, "open_failures"), 0);
+    assert_true(counter(&snapshot, "batches") >= 2);
+    assert_true(counter(&snapshot, "bytes") > 0);
+    assert_true(counter(&snapshot, "last_error_unix_ms") > 0);
+
+    unlink(ring_path);
+    unlink(dead_path);
+    unlink(stats_path);
+    rmdir(folder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,11 +562,15 @@ int main(void)
         cmocka_unit_test(window_batches_by_count_and_bytes),
         cmocka_unit_test(window_unaccepted_return_to_cursor),
         cmocka_unit_test(window_retries_come_first),
+        cmocka_unit_test(window_promotes_in_ring_order),
+        cmocka_unit_test(window_holds_fresh_during_backoff),
+        cmocka_unit_test(window_leftover_retries_go_first),
         cmocka_unit_test(window_requeue_after_reopen),
         cmocka_unit_test(backoff_grows_and_caps),
         cmocka_unit_test(backoff_jitter_stays_in_range),
         cmocka_unit_test(backoff_defaults_for_zero),
         cmocka_unit_test(loop_completes_every_record),
+        cmocka_unit_test(loop_dead_letters_malformed_records),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
