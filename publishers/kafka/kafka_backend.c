@@ -24,6 +24,21 @@
 #define LOG_INTERVAL_MS     5000
 #define METADATA_TIMEOUT_MS 2000
 
+/*
+ * Test hook: with FCE_KAFKA_TEST_FATAL_AFTER=N in the environment, the
+ * producer raises a fatal error (rd_kafka_test_fatal_error()) after its
+ * Nth delivery report, once per process, so end-to-end tests can prove
+ * that a fatal error recreates the producer and loses nothing.
+ */
+#define TEST_FATAL_ENV "FCE_KAFKA_TEST_FATAL_AFTER"
+
+static struct {
+    bool parsed;
+    uint64_t after; /* 0: the hook is off */
+    uint64_t reports;
+    bool raised;
+} test_fatal;
+
 struct kafka_state {
     const struct fce_backend_ctx *ctx;
     const struct fce_kafka_settings *settings;
@@ -39,6 +54,46 @@ static const char *publisher_name(const struct kafka_state *state)
     return state->ctx->publisher->name;
 }
 
+/* Reads the test hook's setting once. Returns 0 or -EINVAL (logged). */
+static int parse_test_fatal(const char *publisher)
+{
+    const char *text = getenv(TEST_FATAL_ENV);
+    char *end;
+
+    if (test_fatal.parsed)
+        return 0;
+    test_fatal.parsed = true;
+    if (!text || !text[0])
+        return 0;
+    errno = 0;
+    test_fatal.after = strtoull(text, &end, 10);
+    if (errno || *end || text[0] == '-' || test_fatal.after == 0) {
+        fce_error(COMPONENT,
+                  "invalid " TEST_FATAL_ENV "; use a whole number of "
+                  "deliveries of at least 1, or unset it",
+                  "publisher=%s value=%s", publisher, fce_log_quote(text));
+        return -EINVAL;
+    }
+    fce_warn(COMPONENT,
+             "test hook set: a fatal producer error will be raised once, "
+             "after the given number of delivery reports",
+             "publisher=%s deliveries=%llu", publisher,
+             (unsigned long long)test_fatal.after);
+    return 0;
+}
+
+static void count_for_test_fatal(rd_kafka_t *rk)
+{
+    if (test_fatal.after == 0 || test_fatal.raised)
+        return;
+    if (++test_fatal.reports < test_fatal.after)
+        return;
+    test_fatal.raised = true;
+    rd_kafka_test_fatal_error(rk,
+                              RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "raised by " TEST_FATAL_ENV);
+}
+
 /* Delivery report: completes the record it carries. */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message,
                         void *opaque)
@@ -47,11 +102,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message,
     struct fce_pub_record *record = message->_private;
     enum fce_outcome outcome = fce_kafka_outcome(message->err);
 
-    (void)rk;
     if (state->closing || !record)
         return;
     state->ctx->complete(state->ctx->driver, record, outcome,
                          message->err ? rd_kafka_err2str(message->err) : NULL);
+    count_for_test_fatal(rk);
 }
 
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -189,6 +244,8 @@ static int kafka_open(const struct fce_backend_ctx *ctx, void **opaque)
                   "publisher=%s", publisher->name);
         return -EINVAL;
     }
+    if (parse_test_fatal(publisher->name))
+        return -EINVAL;
     state = calloc(1, sizeof(*state));
     if (!state)
         return -ENOMEM;
