@@ -2,9 +2,11 @@
 # bench-pubsub: events per second from a full ring through fce-publisher to
 # the Pub/Sub emulator, side by side with the official Node.js client
 # publishing the same structured CloudEvents with the same batch limits
-# (1000 messages, 10 MB, 5 ms) to the same emulator. Three alternating
-# rounds; the best round of each side counts, because the emulator's JVM
-# warms up as the run goes on.
+# (1000 messages, 10 MB, 5 ms) to the same emulator. Ours runs over gRPC
+# (the default transport) against the official client, which speaks gRPC
+# too, and over REST against a plain fetch peer. Three alternating rounds
+# of all four; the best round of each side counts, because the emulator's
+# JVM warms up as the run goes on.
 #
 #   bench/pubsub/run.sh          (make bench-pubsub)
 #   FCE_BENCH_REPEAT=R           corpus repetitions per round (default 200)
@@ -66,36 +68,47 @@ publishers:
     topicName: TOPIC
     contentMode: structured
     batch: {maxRecords: 1000, maxBytes: 10MiB, linger: 5ms}
-    gcp: {projectId: bench, maxMessages: 1000, maxRequestBytes: 10000000,
-          maxInFlight: $in_flight}
+    gcp: {projectId: bench, transport: TRANSPORT, maxMessages: 1000,
+          maxRequestBytes: 10000000, maxInFlight: $in_flight}
 YAML
 
 records_out() {
     "$BUILD/bin/fce" ring inspect "$1" | awk '$1 == "records" && $2 == "out" {print $3}'
 }
 
-# ours ROUND: prints the seconds from starting fce-publisher on a full ring
-# until every record is released (delivered).
+# ours TRANSPORT ROUND: prints the seconds from starting fce-publisher on a
+# full ring until every record is released (delivered).
 ours() {
-    local topic=ours-$1 ring=$work/rings/bench.ring start end
+    local transport=$1 topic=ours-$1-$2 ring=$work/rings/bench.ring start end
+    shift
     create_topic "$topic"
     rm -rf "$work/rings" && mkdir -p "$work/rings"
     "$BUILD/helpers/ce-feed" --ring "$ring" --create 256MiB --list "$work/list" \
         --repeat "$repeat" --unique --kcat-out "$work/events.txt" >/dev/null
-    sed "s/TOPIC/$topic/" "$work/config.yaml" >"$work/round.yaml"
+    sed -e "s/TOPIC/$topic/" -e "s/TRANSPORT/$transport/" "$work/config.yaml" \
+        >"$work/round.yaml"
     start=$(date +%s.%N)
     "$BUILD/bin/fce-publisher" --config "$work/round.yaml" \
-        >"$work/ours-$1.log" 2>&1 &
+        >"$work/ours-$transport-$1.log" 2>&1 &
     publisher_pid=$!
     while [ "$(records_out "$ring")" -lt "$events" ]; do
         kill -0 "$publisher_pid" 2>/dev/null ||
-            { cat "$work/ours-$1.log" >&2; return 1; }
+            { cat "$work/ours-$transport-$1.log" >&2; return 1; }
         sleep 0.01
     done
     end=$(date +%s.%N)
     kill -TERM "$publisher_pid"
     wait "$publisher_pid" || true
     publisher_pid=
+    # Released records include dead-lettered ones: count only deliveries.
+    local delivered
+    delivered=$(sed -n 's/.*msg=stopped .* delivered=\([0-9]*\).*/\1/p' \
+        "$work/ours-$transport-$1.log")
+    if [ "$delivered" != "$events" ]; then
+        echo "bench pubsub: ours over $transport delivered ${delivered:-?} of $events events" >&2
+        tail -5 "$work/ours-$transport-$1.log" >&2
+        return 1
+    fi
     python3 -c "print(f'{$end - $start:.3f}')"
 }
 
@@ -114,25 +127,30 @@ peer_rest() {
 }
 
 events=$((repeat * $(wc -l <"$work/list")))
-best_ours= best_peer= best_rest=
+best_grpc= best_peer= best_rest= best_fetch=
+best() { python3 -c "print(min(x for x in [$1, ${2:-$1}]))"; }
 for round in 1 2 3; do
-    o=$(ours "$round")
+    g=$(ours grpc "$round")
     p=$(peer "$round")
-    r=$(peer_rest "$round")
-    echo "round $round: ours ${o}s, google-cloud-pubsub ${p}s, rest-fetch ${r}s for $events events"
-    best_ours=$(python3 -c "print(min(x for x in [$o, ${best_ours:-$o}]))")
-    best_peer=$(python3 -c "print(min(x for x in [$p, ${best_peer:-$p}]))")
-    best_rest=$(python3 -c "print(min(x for x in [$r, ${best_rest:-$r}]))")
+    r=$(ours rest "$round")
+    f=$(peer_rest "$round")
+    echo "round $round: ours-grpc ${g}s, google-cloud-pubsub ${p}s," \
+        "ours-rest ${r}s, rest-fetch ${f}s for $events events"
+    best_grpc=$(best "$g" "$best_grpc")
+    best_peer=$(best "$p" "$best_peer")
+    best_rest=$(best "$r" "$best_rest")
+    best_fetch=$(best "$f" "$best_fetch")
 done
 
-python3 - "$events" "$best_ours" "$best_peer" "$best_rest" <<'PY'
+python3 - "$events" "$best_grpc" "$best_peer" "$best_rest" "$best_fetch" <<'PY'
 import sys
 events = int(sys.argv[1])
-ours, peer, rest = (float(x) for x in sys.argv[2:5])
-print(f"events {events}, best round: ours {ours:.3f} s, "
-      f"google-cloud-pubsub {peer:.3f} s, rest-fetch {rest:.3f} s")
-print(f"same transport (REST/JSON): ours={events / ours:.0f} peer=rest-fetch "
-      f"{events / rest:.0f} ratio={rest / ours:.2f}")
-print(f"bench pubsub: ours={events / ours:.0f} peer=google-cloud-pubsub-node "
-      f"{events / peer:.0f} ratio={peer / ours:.2f}")
+grpc, peer, rest, fetch = (float(x) for x in sys.argv[2:6])
+print(f"events {events}, best round: ours-grpc {grpc:.3f} s, "
+      f"google-cloud-pubsub {peer:.3f} s, ours-rest {rest:.3f} s, "
+      f"rest-fetch {fetch:.3f} s")
+print(f"REST/JSON: ours={events / rest:.0f} peer=rest-fetch "
+      f"{events / fetch:.0f} ratio={fetch / rest:.2f}")
+print(f"bench pubsub: ours={events / grpc:.0f} peer=google-cloud-pubsub-node "
+      f"{events / peer:.0f} ratio={peer / grpc:.2f}")
 PY

@@ -10,8 +10,8 @@
  * libcurl 7.88 (Debian 12) fails a prior-knowledge transfer that reuses a
  * connection with "Error in the HTTP2 framing layer" (fixed in curl 8.0).
  * So over plain HTTP one call with prior knowledge opens a fresh
- * connection, alone, and the calls after it ask for HTTP/2 without prior
- * knowledge, which reuses that connection as it is.
+ * connection, alone until it is connected, and the calls after it ask for
+ * HTTP/2 without prior knowledge, which reuses that connection as it is.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -33,11 +33,17 @@
 /* grpc-timeout takes at most 8 digits. */
 #define MAX_TIMEOUT_MS 99999999ull
 
+/* Bytes curl hands the connection per send: requests run to megabytes,
+ * and the 64 KiB default costs a system call per 64 KiB. */
+#define UPLOAD_BUFFER_BYTES (512L * 1024)
+
 /* Over plain HTTP, a connection idle this long may have been closed by
  * the server, so the next call opens a fresh one with prior knowledge. A
  * call asking for HTTP/2 without prior knowledge would otherwise open an
  * HTTP/1.1 connection and fail. */
 #define CLEARTEXT_IDLE_MS 30000
+/* TODO(pubsub): test a cleartext server that closes the connection within
+ * CLEARTEXT_IDLE_MS; the next call should fail once and be retried. */
 
 struct grpc_conn;
 
@@ -55,7 +61,7 @@ struct grpc_call {
     struct grpc_call *next, *prev; /* free list or running list */
 };
 
-/* How a call reaches HTTP/2. */
+/* The way a call gets to HTTP/2. */
 enum h2_mode {
     H2_TLS,   /* ALPN on a TLS connection, new or reused */
     H2_OPEN,  /* prior knowledge on a fresh cleartext connection */
@@ -66,9 +72,9 @@ enum h2_mode {
 struct grpc_conn {
     CURLM *multi;
     bool tls;
-    bool cleartext_up;     /* a cleartext call succeeded over HTTP/2 */
-    uint64_t last_done_ms; /* when a call last completed over HTTP/2 */
-    char *params_header;   /* x-goog-request-params: topic=... */
+    bool cleartext_up;       /* a cleartext HTTP/2 connection is open */
+    uint64_t last_active_ms; /* when a call last connected or completed */
+    char *params_header;     /* x-goog-request-params: topic=... */
     char timeout_header[40];
     size_t max_in_flight;
     size_t in_flight;
@@ -89,7 +95,7 @@ static enum h2_mode h2_mode(const struct grpc_conn *conn)
     if (conn->tls)
         return H2_TLS;
     if (conn->cleartext_up &&
-        pubsub_now_ms() - conn->last_done_ms < CLEARTEXT_IDLE_MS)
+        pubsub_now_ms() - conn->last_active_ms < CLEARTEXT_IDLE_MS)
         return H2_REUSE;
     return conn->in_flight ? H2_WAIT : H2_OPEN;
 }
@@ -167,6 +173,19 @@ static size_t on_body(char *data, size_t size, size_t count, void *user)
     return len;
 }
 
+/* Runs once the connection of a call is up, before the request goes out:
+ * from here on, calls may wait for that connection and share it. */
+static int on_connected(void *user, char *primary_ip, char *local_ip,
+                        int primary_port, int local_port)
+{
+    struct grpc_call *call = user;
+    if (!call->conn->tls) {
+        call->conn->cleartext_up = true;
+        call->conn->last_active_ms = pubsub_now_ms();
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
 /* The options that stay the same for every call of an easy handle. */
 static int set_fixed_options(CURL *easy, struct grpc_call *call,
                              const struct pubsub *ps)
@@ -184,6 +203,8 @@ static int set_fixed_options(CURL *easy, struct grpc_call *call,
     rc |= curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
     rc |= curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     rc |=
+        curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, UPLOAD_BUFFER_BYTES);
+    rc |=
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                          (long)(connect_ms > LONG_MAX ? LONG_MAX : connect_ms));
     rc |=
@@ -195,6 +216,8 @@ static int set_fixed_options(CURL *easy, struct grpc_call *call,
     rc |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
     rc |= curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     rc |= curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
+    rc |= curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_connected);
+    rc |= curl_easy_setopt(easy, CURLOPT_PREREQDATA, call);
     rc |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error);
     rc |= curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
     if (s->ca_file && *s->ca_file)
@@ -404,7 +427,7 @@ static void finish(struct grpc_call *call, CURLcode code)
     struct grpc_conn *conn = call->conn;
     if (code == CURLE_OK && version == CURL_HTTP_VERSION_2_0) {
         conn->cleartext_up = !conn->tls;
-        conn->last_done_ms = pubsub_now_ms();
+        conn->last_active_ms = pubsub_now_ms();
     } else {
         conn->cleartext_up = false;
     }

@@ -59,7 +59,7 @@ struct pubsub_request {
     struct pubsub_slot *slots[];
 };
 
-/* What came back for one publish request, in either transport. */
+/* The outcome of one publish request, in either transport. */
 struct pubsub_result {
     int error;          /* negative errno when no response arrived */
     bool ok;            /* HTTP 2xx (REST) or grpc-status 0 (gRPC) */
@@ -85,7 +85,7 @@ struct pubsub_transport {
                   struct fce_buf *scratch, struct fce_buf *out, char *reason,
                   size_t reason_size);
     /* Request bytes around the messages, and the bytes one message of
-     * message_len adds to a request that already holds others (later). */
+     * message_len adds to a request that already contains others (later). */
     size_t (*envelope_size)(const struct pubsub *ps);
     size_t (*framed_size)(size_t message_len, bool later);
     int (*open)(struct pubsub *ps, char *err, size_t err_size);

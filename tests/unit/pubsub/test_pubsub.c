@@ -696,7 +696,7 @@ static void grpc_calls_share_connection(void **state)
     long offset = grpc_front_log_size(current->front);
     assert_true(offset >= 0);
 
-    /* The front holds calls of "slow" keys for 300 ms, so calls of six
+    /* The front delays calls of "slow" keys by 300 ms, so calls of six
      * keys overlap unless they wait for each other. */
     static const char *const keys[] = {"slow0", "slow1", "slow2",
                                        "slow3", "slow4", "slow5"};
