@@ -401,12 +401,16 @@ static int take_record(struct fce_ring *ring, const struct ring_record *rec,
                        struct fce_ring_record *record)
 {
     uint32_t len = rec->len;
-    uint64_t seq = rec->seq;
     uint64_t size = ring_record_size(len);
+    uint64_t seq;
 
-    if (len > ring->max_record || seq != ring->read_records + 1 ||
-        ring->read_off + size > ring->capacity ||
+    /* The size check comes first: 8 bytes before the end of the buffer
+     * there is room for a marker's len but not for a record's seq. */
+    if (len > ring->max_record || ring->read_off + size > ring->capacity ||
         ring->read_pos + size > ring->head_cache)
+        return -EPROTO;
+    seq = rec->seq;
+    if (seq != ring->read_records + 1)
         return -EPROTO;
 
     record->seq = seq;

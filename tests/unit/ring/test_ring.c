@@ -703,6 +703,27 @@ static void test_damaged_record(void **state)
     fce_ring_detach(consumer);
 }
 
+static void test_damaged_record_at_end(void **state)
+{
+    struct fixture *fx = *state;
+    struct fce_ring *producer, *consumer;
+    struct fce_ring_record record;
+
+    /* A 4088-byte record leaves 8 bytes before the end of a 4096-byte
+     * buffer (and of the mapping): room for a wrap marker's len only. */
+    open_pair(fx, 4096, 4072, &producer, &consumer);
+    put(producer, 0, 4072);
+    get(consumer, &record);
+    fce_ring_release(consumer, record.end);
+    put(producer, 0, 8); /* wraps: marker at 4088, record at 0 */
+    /* A damaged marker must not make the consumer read past the end. */
+    poke_u32(fx->path, RING_HEADER_SIZE + 4088, 0);
+    assert_int_equal(fce_ring_read(consumer, &record), -EPROTO);
+
+    fce_ring_detach(producer);
+    fce_ring_detach(consumer);
+}
+
 /* ---- sides and restarts ---- */
 
 static void test_one_producer_at_a_time(void **state)
@@ -1179,6 +1200,7 @@ int main(void)
         IN_SHM(test_release_past_markers),
         IN_SHM(test_counters),
         IN_SHM(test_damaged_record),
+        IN_SHM(test_damaged_record_at_end),
         IN_SHM(test_one_producer_at_a_time),
         IN_SHM(test_producer_crash_leaves_nothing),
         ON_DISK(test_producer_crash_leaves_nothing),
