@@ -7,6 +7,12 @@
 . "$FCE_TOP/tests/e2e/pipeline-lib.sh"
 . "$FCE_TOP/tests/helpers/mock-kafka/lib.sh"
 
+# topic_has_all: the topic holds $total records (a function, so wait_for
+# counts again on every try).
+topic_has_all() {
+    [ "$(kafka_count flyte-events)" -ge "$total" ]
+}
+
 tap_plan 8
 gen_list "$TEST_TMP/gen" "$TEST_TMP/list" --runs 40 --nodes 5 --seed 21
 total=$(wc -l <"$TEST_TMP/list")
@@ -57,7 +63,9 @@ check "kafka ring released nothing while down" test "$records_out" -lt "$total"
 check_eq "topic is empty while down" 0 "$(kafka_count flyte-events)"
 
 mock_send up all
-wait_for 60 test "$(kafka_count flyte-events)" -ge "$total"
+up_at=$SECONDS
+wait_for 60 topic_has_all
+echo "# the topic caught up $((SECONDS - up_at)) s after the brokers came back"
 check_eq "topic gets every event once the brokers are back" "$total" \
     "$(kafka_count flyte-events)"
 supervise_stop

@@ -8,6 +8,12 @@
 . "$FCE_TOP/tests/e2e/pipeline-lib.sh"
 . "$FCE_TOP/tests/helpers/mock-kafka/lib.sh"
 
+# topic_has_all: the topic holds $total records (a function, so wait_for
+# counts again on every try).
+topic_has_all() {
+    [ "$(kafka_count flyte-events)" -ge "$total" ]
+}
+
 tap_plan 7
 corpus_list "$TEST_TMP/list"
 total=$(wc -l <"$TEST_TMP/list")
@@ -42,7 +48,7 @@ python3 "$PIPE_DIR/pipeline-send.py" --port "$PORT" \
 check_eq "ingest acknowledges no invalid request" 0 \
     "$(wc -l <"$TEST_TMP/acked.invalid")"
 
-wait_for 30 test "$(kafka_count flyte-events)" -ge "$total"
+wait_for 30 topic_has_all
 wait_for 30 sh -c "[ \$(wc -l <'$OUT') -ge $total ]"
 timeout 60 kcat -C -b "$BOOTSTRAP" -t flyte-events -o beginning -e -q \
     -f '%K %S\n%k%s\n%h\n' >"$TEST_TMP/kafka.dump" 2>"$TEST_TMP/kcat.err"
