@@ -1,6 +1,7 @@
 /*
- * The publisher driver loop. One iteration: read what the ring has (up to
- * the window's capacity), make due retries ready, (re)open the backend
+ * The publisher driver loop. One iteration: release the completed prefix
+ * of the window, read what the ring has (up to the window's capacity),
+ * make due retries ready, (re)open the backend
  * when it is closed, publish ready batches, release the completed prefix
  * of the window, then wait on the backend (when records are in flight) or
  * on the ring (when they are not) until the next deadline.
@@ -460,6 +461,8 @@ static void run_loop(struct driver *d)
 
         if (d->options->hangup && *d->options->hangup)
             handle_hangup(d);
+        /* Completions of the last wait free room to read into at once. */
+        release_completed(d);
         fill_window(d, now);
         fce_window_promote(&d->window, now);
         open_backend(d, now);
