@@ -102,9 +102,12 @@ static void note_error(struct driver *d)
 }
 
 /* The record's CloudEvent id as a log field value (quoted, shortened). */
+/* Returns the record's CloudEvent id for a log line. The copy is static
+ * because fce_log_quote() may return its argument unchanged; the driver
+ * runs on one thread. */
 static const char *record_id(const struct fce_pub_record *record)
 {
-    char text[256];
+    static char text[256];
     size_t len = 0;
     const char *id = NULL;
 
