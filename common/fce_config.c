@@ -79,6 +79,12 @@ static void load_rings(const struct fce_yaml *yaml, struct fce_config *cfg,
                      "rings.maxRecord",
                      "%llu bytes is out of range; use 4KiB..64MiB",
                      (unsigned long long)rings->max_record);
+    else if (rings->capacity % 8 != 0)
+        fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
+                     "rings.capacity",
+                     "%llu bytes is not a multiple of 8, which rings need; "
+                     "use a multiple of 8 such as 64MiB",
+                     (unsigned long long)rings->capacity);
     else if (rings->capacity / 2 < rings->max_record)
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
                      "rings.capacity",
@@ -407,7 +413,10 @@ int fce_config_load_string(const char *text, size_t len, const char *name,
     }
     impl->pub.path = strdup(name);
     struct fce_yaml yaml = {&doc, name, diag, NULL};
+    const char *outer_source = diag->source;
+    diag->source = name;
     build(&yaml, impl, root);
+    diag->source = outer_source;
     rc = diag->error_count ? -EINVAL : 0;
 
 cleanup:

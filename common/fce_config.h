@@ -43,9 +43,18 @@ struct fce_diag {
     size_t warning_count;
     char **messages; /* "error: ..." or "warning: ..." lines */
     size_t count;
+    const char *source; /* file being loaded, for fce_diag_error(); or NULL */
 };
 
 void fce_diag_free(struct fce_diag *diag);
+
+/*
+ * Adds "error: SOURCE: PATH: MESSAGE" to diag, where SOURCE is the file
+ * being loaded (omitted when diag->source is NULL). For checks outside the
+ * loader's own files, such as a backend's validate callback.
+ */
+void fce_diag_error(struct fce_diag *diag, const char *path, const char *format,
+                    ...) __attribute__((format(printf, 3, 4)));
 
 enum fce_content_mode {
     FCE_CONTENT_STRUCTURED,

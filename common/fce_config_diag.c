@@ -60,6 +60,15 @@ void fce_diag_add(struct fce_diag *diag, enum fce_severity severity,
     va_end(args);
 }
 
+void fce_diag_error(struct fce_diag *diag, const char *path, const char *format,
+                    ...)
+{
+    va_list args;
+    va_start(args, format);
+    fce_diag_vadd(diag, FCE_SEV_ERROR, diag->source, NULL, path, format, args);
+    va_end(args);
+}
+
 void fce_diag_free(struct fce_diag *diag)
 {
     if (!diag)

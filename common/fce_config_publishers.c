@@ -244,6 +244,22 @@ static int grow(struct fce_config_impl *impl)
     return 0;
 }
 
+static void check_ring_capacity(const struct fce_yaml *yaml,
+                                yaml_node_t *mapping, const char *path,
+                                uint64_t capacity, uint64_t max_record)
+{
+    if (capacity % 8 != 0)
+        report(yaml, mapping, path,
+               "%llu bytes is not a multiple of 8, which rings need; use a "
+               "multiple of 8 such as 64MiB",
+               (unsigned long long)capacity);
+    else if (capacity / 2 < max_record)
+        report(yaml, mapping, path,
+               "%llu bytes is less than twice rings.maxRecord (%llu); raise "
+               "it",
+               (unsigned long long)capacity, (unsigned long long)max_record);
+}
+
 /*
  * Turns a parsed publisher into an entry of impl. raw and settings move
  * into impl, on failure too. mapping is where the publisher was written.
@@ -275,6 +291,8 @@ static void add_publisher(const struct fce_yaml *yaml,
     p->content_mode = (enum fce_content_mode)raw->content_mode;
     p->retry = raw->retry;
     p->batch = raw->batch;
+    /* An inherited rings.capacity was checked (and reported) there. */
+    bool own_capacity = raw->ring_capacity != 0;
     p->ring_capacity =
         raw->ring_capacity ? raw->ring_capacity : cfg->ring_capacity;
     p->ring_path = fce_config_join(cfg->ring_directory, raw->name, ".ring");
@@ -291,16 +309,15 @@ static void add_publisher(const struct fce_yaml *yaml,
     cfg->publisher_count++;
 
     fce_path_join(path, origin, "ringCapacity");
-    if (p->ring_capacity / 2 < cfg->max_record)
-        report(yaml, mapping, path,
-               "%llu bytes is less than twice rings.maxRecord (%llu); raise "
-               "it",
-               (unsigned long long)p->ring_capacity,
-               (unsigned long long)cfg->max_record);
+    if (own_capacity)
+        check_ring_capacity(yaml, mapping, path, p->ring_capacity,
+                            cfg->max_record);
     fce_path_join(path, origin, "retry");
     if (p->retry.initial_ms == 0 || p->retry.max_ms < p->retry.initial_ms)
         report(yaml, mapping, path,
                "initialBackoff must be above 0 and at most maxBackoff");
+    if (type->validate && p->settings)
+        type->validate(p->settings, p, yaml->diag);
 }
 
 /* FlyteAdmin's type values and the backend each one means here. */

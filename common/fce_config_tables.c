@@ -21,7 +21,8 @@ const struct fce_option fce_rings_options[] = {
      .type = FCE_OPT_SIZE,
      .offset = OFF(struct fce_raw_rings, capacity),
      .default_value = "64MiB",
-     .help = "Bytes of records each ring holds, at least twice maxRecord. A "
+     .help = "Bytes of records each ring holds, a multiple of 8 and at "
+             "least twice maxRecord. A "
              "publisher whose broker is down buffers this much before the "
              "encoder waits."},
     {.key = "maxRecord",
@@ -301,7 +302,8 @@ const struct fce_option fce_publisher_options[] = {
     {.key = "ringCapacity",
      .type = FCE_OPT_SIZE,
      .offset = OFF(struct fce_raw_publisher, ring_capacity),
-     .help = "Bytes of this publisher's ring; default rings.capacity. A larger "
+     .help = "Bytes of this publisher's ring, a multiple of 8; default "
+             "rings.capacity. A larger "
              "ring rides out a longer broker outage."},
     {0},
 };

@@ -51,10 +51,13 @@ struct fce_option {
     unsigned flags;
 };
 
+struct fce_diag;
+struct fce_publisher_config;
+
 /*
  * One backend type as configuration sees it: the value of `type:`, the key
- * of its settings block, and its option table. The backend code itself
- * (publishers/) refers to the same table.
+ * of its settings block, its option table and the checks the table cannot
+ * express. The backend code itself (publishers/) refers to the same table.
  */
 struct fce_backend_type {
     const char *name;       /* "kafka", "sns", "sqs", "pubsub", "file" */
@@ -62,6 +65,18 @@ struct fce_backend_type {
     const char *summary;
     const struct fce_option *options;
     size_t options_size; /* sizeof the backend's settings struct */
+    /*
+     * Optional. Checks settings (the filled options_size struct) of the
+     * publisher as the backend's open would, so that `fce config check`
+     * rejects what the publisher process would reject. Reports each
+     * problem with fce_diag_error() (common/fce_config.h) under the key
+     * path "<publisher->origin>.<config_key>.<key>". The config loader
+     * calls it once per publisher of this type; it must not log, connect
+     * or read files.
+     */
+    void (*validate)(const void *settings,
+                     const struct fce_publisher_config *publisher,
+                     struct fce_diag *diag);
 };
 
 /* Returns the i-th backend type linked into this program, or NULL past

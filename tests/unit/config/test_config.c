@@ -227,6 +227,12 @@ static const struct bad_case bad_cases[] = {
     {"rings: {capacity: 1MiB}\n" FILE_PUB,
      "rings.capacity: 1048576 bytes is less than twice rings.maxRecord",
      -EINVAL},
+    {"rings: {capacity: 16777217}\n" FILE_PUB,
+     "rings.capacity: 16777217 bytes is not a multiple of 8", -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: {path: x}\n"
+     "    ringCapacity: 16777217\n",
+     "publishers[0].ringCapacity: 16777217 bytes is not a multiple of 8",
+     -EINVAL},
     {"rings: {maxRecord: 128MiB, capacity: 1GiB}\n" FILE_PUB,
      "rings.maxRecord: 134217728 bytes is out of range", -EINVAL},
     {"rings: {directory: ''}\n" FILE_PUB, "rings.directory: empty", -EINVAL},
