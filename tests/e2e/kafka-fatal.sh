@@ -45,8 +45,9 @@ pid=$publisher_pid
 wait_for 10 test -e "$TEST_TMP/rings/fatal.ring"
 "$HELPERS/ce-feed" --ring "$TEST_TMP/rings/fatal.ring" --list "$TEST_TMP/list" \
     --repeat $repeat --unique --rate 600 >/dev/null
-wait_for 60 dump_has "$TEST_TMP/fatal.dump" "$total"
-wait_for 10 test "$(ring_released "$TEST_TMP/rings/fatal.ring")" = "$total"
+check_args=(--mode binary --max-data-bytes 4096 --repeat $repeat --unique
+    --allow-duplicates)
+wait_for 60 dump_complete "$TEST_TMP/fatal.dump" "${check_args[@]}"
 stop_pid "$pid"
 check_eq "publisher exits 0" 0 "$stopped_status"
 stop_pid "$consumer_pid"
@@ -64,8 +65,7 @@ reopens=$("$BIN/fce" stat --once --tsv "$TEST_TMP/rings" 2>/dev/null |
     awk -F'\t' '$2 == "fatal" && $3 == "reopens" {print $4}')
 check_eq "stats count one reopen" 1 "$reopens"
 out=$(python3 "$MOCK_DIR/check_topic.py" --dump "$TEST_TMP/fatal.dump" \
-    --manifest "$MANIFEST" --mode binary --max-data-bytes 4096 \
-    --repeat $repeat --unique --allow-duplicates 2>&1)
+    --manifest "$MANIFEST" "${check_args[@]}" 2>&1)
 check "fatal error loses nothing ($out)" test $? -eq 0
 check "stop reports nothing left in the ring" \
     grep -q 'msg=stopped.*left_in_ring=0 ' "$log"

@@ -58,15 +58,15 @@ check "killed mid-batch ($released released, $stored stored of $total)" \
 publisher_start "$TEST_TMP/config.yaml" kill
 pid=$publisher_pid
 wait "$feed_pid"
-wait_for 60 dump_has "$TEST_TMP/kill.dump" $((total + window))
+check_args=(--mode structured --max-data-bytes 4096 --repeat $repeat --unique
+    --allow-duplicates --window-start "$released")
+wait_for 60 dump_complete "$TEST_TMP/kill.dump" "${check_args[@]}"
 stop_pid "$pid"
 check_eq "restarted publisher exits 0" 0 "$stopped_status"
 stop_pid "$consumer_pid"
 
 out=$(python3 "$MOCK_DIR/check_topic.py" --dump "$TEST_TMP/kill.dump" \
-    --manifest "$MANIFEST" --mode structured --max-data-bytes 4096 \
-    --repeat $repeat --unique --allow-duplicates --window-start "$released" \
-    2>&1)
+    --manifest "$MANIFEST" "${check_args[@]}" 2>&1)
 check "SIGKILL loses nothing, no early duplicates ($out)" test $? -eq 0
 duplicates=$(sed -n 's/.* duplicates=\([0-9]*\) .*/\1/p' <<<"$out")
 echo "# released=$released stored=$stored window=$window" \

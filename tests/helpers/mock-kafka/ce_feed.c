@@ -105,8 +105,10 @@ static int load_list(struct feed *feed)
 
 static void free_feed(struct feed *feed)
 {
-    for (size_t i = 0; i < feed->count; i++)
+    for (size_t i = 0; i < feed->count; i++) {
+        fce_event_clear(&feed->requests[i].event);
         free(feed->requests[i].data);
+    }
     free(feed->requests);
     feed->requests = NULL;
     feed->count = 0;

@@ -12,6 +12,9 @@
 #                                keeps running; sets $consumer_pid
 #   dump_count FILE              complete records a consumer wrote so far
 #   dump_has FILE N              whether FILE holds N records or more
+#   dump_complete FILE ARGS...   whether check_topic.py ARGS passes on FILE
+#                                (for wait_for: duplicates make a count
+#                                reach N before the last record arrives)
 #   publisher_start CONFIG NAME  starts fce-publisher, sets $publisher_pid
 #   stop_pid PID                 SIGTERM and wait; sets $stopped_status
 #   ring_released RING           records the ring's consumer released
@@ -90,6 +93,13 @@ dump_count() {
 
 dump_has() {
     [ "$(dump_count "$1")" -ge "$2" ]
+}
+
+dump_complete() {
+    local dump=$1
+    shift
+    python3 "$MOCK_DIR/check_topic.py" --dump "$dump" --manifest "$MANIFEST" \
+        "$@" >/dev/null 2>&1
 }
 
 ring_released() {
