@@ -12,10 +12,10 @@
 # ids: Flyte events are this size, and the corpus's one 226 KB request
 # would dominate the byte count and overflow the mock's 5 MB partition log.
 #
-# Ours is timed from the publisher's start until the ring's consumer has
-# released every record (each acknowledged by the broker), by
-# kafka-ring-wait; kcat from its start until it exits (every message
-# delivered). Both include process start and the first metadata request.
+# kafka-ring-wait times ours from the publisher's start until the ring's
+# consumer has released every record, each acknowledged by the broker.
+# kcat is timed from its start until it exits, when every message is
+# delivered. Both include process start and the first metadata request.
 #
 #   bench/kafka/run.sh [EVENTS] [ROUNDS]
 set -euo pipefail
