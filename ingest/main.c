@@ -205,6 +205,28 @@ static int parse_option(int opt, const char *arg, struct settings *s)
     }
 }
 
+/* Takes ingest.listen from the configuration: every address, in order. */
+static int copy_listeners(struct settings *s,
+                          const struct fce_ingest_config *in)
+{
+    size_t max = sizeof(s->listeners) / sizeof(s->listeners[0]);
+    if (in->listener_count > max) {
+        fprintf(stderr,
+                "fce-ingest: ingest.listen has %zu addresses; at most %zu "
+                "are supported\n",
+                in->listener_count, max);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < in->listener_count; i++) {
+        struct fce_listener *l = &s->listeners[i];
+        *l = in->listeners[i];
+        l->host = in->listeners[i].host ? strdup(in->listeners[i].host) : NULL;
+        l->path = in->listeners[i].path ? strdup(in->listeners[i].path) : NULL;
+        s->listener_count = i + 1;
+    }
+    return 0;
+}
+
 static uint64_t pick(uint64_t option, uint64_t config, uint64_t fallback)
 {
     return option ? option : config ? config : fallback;
@@ -233,15 +255,8 @@ static int apply_config(struct settings *s, const struct fce_config *config)
     if (!s->io_set && in)
         s->io = in->io;
 
-    for (size_t i = 0;
-         in && s->listener_count == 0 && i < in->listener_count && i < 16;
-         i++) {
-        struct fce_listener *l = &s->listeners[i];
-        *l = in->listeners[i];
-        l->host = in->listeners[i].host ? strdup(in->listeners[i].host) : NULL;
-        l->path = in->listeners[i].path ? strdup(in->listeners[i].path) : NULL;
-        s->listener_count = i + 1;
-    }
+    if (s->listener_count == 0 && in && copy_listeners(s, in) < 0)
+        return -EINVAL;
     if (s->listener_count == 0) {
         s->listeners[0].type = FCE_LISTEN_TCP;
         s->listeners[0].host = strdup("127.0.0.1");
