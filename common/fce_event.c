@@ -146,6 +146,77 @@ reject(char *err, size_t err_size, const char *format, ...)
     return -EINVAL;
 }
 
+/* ---- identity checks ---- */
+
+/*
+ * Whether text holds a C0 control character, DEL or a C1 control
+ * character (U+0080..U+009F, encoded as C2 80..C2 9F). The wire scan has
+ * already checked that strings are valid UTF-8.
+ */
+static bool has_control(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            return true;
+    }
+    return false;
+}
+
+static bool is_empty(const char *text)
+{
+    return !text || !text[0];
+}
+
+/*
+ * Checks an execution identifier as FlyteAdmin does: project, domain and
+ * name are set, and no part holds control characters, which no Flyte name
+ * contains and which would end up in the id and the partition key.
+ */
+static int
+check_execution(const Flyteidl__Core__WorkflowExecutionIdentifier *id,
+                const char *path, char *err, size_t err_size)
+{
+    const char *const parts[] = {"project", "domain", "name", "org"};
+    const char *const values[] = {id->project, id->domain, id->name, id->org};
+
+    for (size_t i = 0; i < 4; i++) {
+        /* org is optional: deployments without organizations leave it. */
+        if (i < 3 && is_empty(values[i]))
+            return reject(err, err_size, "%s.%s is empty", path, parts[i]);
+        if (values[i] && has_control(values[i]))
+            return reject(err, err_size, "%s.%s contains a control character",
+                          path, parts[i]);
+    }
+    return 0;
+}
+
+static int
+check_node_execution(const Flyteidl__Core__NodeExecutionIdentifier *id,
+                     const char *path, char *err, size_t err_size)
+{
+    char sub[96];
+
+    if (is_empty(id->node_id))
+        return reject(err, err_size, "%s.node_id is empty", path);
+    snprintf(sub, sizeof(sub), "%s.execution_id", path);
+    return check_execution(id->execution_id, sub, err, err_size);
+}
+
+static int check_task(const Flyteidl__Core__Identifier *id, char *err,
+                      size_t err_size)
+{
+    const char *const parts[] = {"project", "domain", "name", "version"};
+    const char *const values[] = {id->project, id->domain, id->name,
+                                  id->version};
+
+    for (size_t i = 0; i < 4; i++)
+        if (is_empty(values[i]))
+            return reject(err, err_size, "event.task_id.%s is empty", parts[i]);
+    return 0;
+}
+
 static void set_time(struct fce_event *event,
                      const Google__Protobuf__Timestamp *occurred_at)
 {
@@ -189,10 +260,14 @@ workflow_id(const Flyteidl__Admin__WorkflowExecutionEventRequest *request,
     if (!ev->execution_id)
         return reject(err, err_size,
                       "execution id missing: event.execution_id is not set");
+    int rc =
+        check_execution(ev->execution_id, "event.execution_id", err, err_size);
+    if (rc < 0)
+        return rc;
 
     event->phase = ev->phase;
     set_time(event, ev->occurred_at);
-    int rc = fce_text_append_message(id, &ev->execution_id->base);
+    rc = fce_text_append_message(id, &ev->execution_id->base);
     if (rc == 0)
         rc = append_phase(
             id, &flyteidl__core__workflow_execution__phase__descriptor,
@@ -218,10 +293,13 @@ static int node_id(const Flyteidl__Admin__NodeExecutionEventRequest *request,
         return reject(err, err_size,
                       "execution id missing: event.id.execution_id is not "
                       "set");
+    int rc = check_node_execution(ev->id, "event.id", err, err_size);
+    if (rc < 0)
+        return rc;
 
     event->phase = ev->phase;
     set_time(event, ev->occurred_at);
-    int rc = fce_text_append_message(id, &ev->id->base);
+    rc = fce_text_append_message(id, &ev->id->base);
     if (rc == 0 && ev->retry_group && ev->retry_group[0]) {
         rc = fce_buf_append_str(id, " retry_group:");
         if (rc == 0)
@@ -256,6 +334,13 @@ static int task_id(const Flyteidl__Admin__TaskExecutionEventRequest *request,
                       "execution id missing: "
                       "event.parent_node_execution_id.execution_id is not "
                       "set");
+    int rc = check_task(ev->task_id, err, err_size);
+    if (rc == 0)
+        rc = check_node_execution(ev->parent_node_execution_id,
+                                  "event.parent_node_execution_id", err,
+                                  err_size);
+    if (rc < 0)
+        return rc;
 
     event->phase = ev->phase;
     set_time(event, ev->occurred_at);
@@ -268,7 +353,7 @@ static int task_id(const Flyteidl__Admin__TaskExecutionEventRequest *request,
     identity.node_execution_id = ev->parent_node_execution_id;
     identity.retry_attempt = ev->retry_attempt;
 
-    int rc = fce_text_append_message(id, &identity.base);
+    rc = fce_text_append_message(id, &identity.base);
     if (rc == 0)
         rc = append_phase(
             id, &flyteidl__core__task_execution__phase__descriptor, ev->phase);

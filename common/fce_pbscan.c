@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fce_utf8.h"
+#include "flyteidl/core/identifier.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
 
 /* The deepest nesting the schema has is about 8; this bounds the stack on
@@ -164,6 +165,7 @@ static int scan_message(struct scan *scan,
 
 /* Checks the contents of a length-delimited field the schema declares. */
 static int scan_length_field(struct scan *scan,
+                             const ProtobufCMessageDescriptor *parent,
                              const ProtobufCFieldDescriptor *field,
                              const uint8_t *p, const uint8_t *end)
 {
@@ -172,11 +174,20 @@ static int scan_length_field(struct scan *scan,
     case PROTOBUF_C_TYPE_STRING: {
         size_t len = (size_t)(end - p);
         size_t valid = fce_utf8_valid_prefix(p, len);
-        if (valid == len)
-            return 0;
-        return fail(
-            scan, "invalid UTF-8 in a string field: %s, byte %zu of %zu",
-            format_path(scan, field->name, path, sizeof(path)), valid + 1, len);
+        if (valid != len)
+            return fail(scan,
+                        "invalid UTF-8 in a string field: %s, byte %zu of %zu",
+                        format_path(scan, field->name, path, sizeof(path)),
+                        valid + 1, len);
+        /* protobuf-c ends decoded strings at the first NUL, so the id and
+         * the partition key would not show the execution the data names.
+         * fce_event_parse() rejects the other control characters. */
+        if (parent ==
+                &flyteidl__core__workflow_execution_identifier__descriptor &&
+            memchr(p, '\0', len))
+            return fail(scan, "%s contains a control character (NUL)",
+                        format_path(scan, field->name, path, sizeof(path)));
+        return 0;
     }
     case PROTOBUF_C_TYPE_MESSAGE:
         if (scan->depth >= SCAN_DEPTH_MAX)
@@ -333,7 +344,7 @@ static int scan_message(struct scan *scan,
                 wire_type_names[expected_wire_type(field)],
                 wire_type_names[wire]);
         if (field && wire == WIRE_LENGTH) {
-            int rc = scan_length_field(scan, field, start, next);
+            int rc = scan_length_field(scan, descriptor, field, start, next);
             if (rc < 0)
                 return rc;
         }

@@ -535,6 +535,171 @@ static void missing_fields_named(void **state)
     expect_reject((enum fce_kind)7, (const uint8_t *)"", 0, "invalid kind 7");
 }
 
+/* Packs w as a workflow request and expects it rejected naming reason. */
+static void expect_workflow_reject(struct workflow_request *w,
+                                   const char *reason)
+{
+    size_t len;
+    uint8_t *data = pack(&w->request.base, &len);
+    expect_reject(FCE_KIND_WORKFLOW, data, len, reason);
+    free(data);
+}
+
+static void workflow_identity_checked(void **state)
+{
+    /* event {execution_id {} phase: QUEUED}: present but empty. */
+    static const uint8_t empty_id[] = {0x12, 0x04, 0x0a, 0x00, 0x18, 0x01};
+    expect_reject(FCE_KIND_WORKFLOW, empty_id, sizeof(empty_id),
+                  "event.execution_id.project is empty");
+
+    struct workflow_request w;
+    workflow_init(&w);
+    w.execution.project = "";
+    expect_workflow_reject(&w, "event.execution_id.project is empty");
+    workflow_init(&w);
+    w.execution.domain = "";
+    expect_workflow_reject(&w, "event.execution_id.domain is empty");
+    workflow_init(&w);
+    w.execution.name = "";
+    expect_workflow_reject(&w, "event.execution_id.name is empty");
+
+    static const struct {
+        const char *value;
+        size_t part; /* 0 project, 1 domain, 2 name, 3 org */
+        const char *reason;
+    } controls[] = {
+        {"a\x01", 0, "event.execution_id.project contains a control"},
+        {"a\tb", 1, "event.execution_id.domain contains a control"},
+        {"a\x7f", 2, "event.execution_id.name contains a control"},
+        {"a\xc2\x85", 3, "event.execution_id.org contains a control"},
+        {"\xc2\x9f", 0, "event.execution_id.project contains a control"},
+    };
+    for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
+        workflow_init(&w);
+        char **parts[] = {&w.execution.project, &w.execution.domain,
+                          &w.execution.name, &w.execution.org};
+        *parts[controls[i].part] = (char *)controls[i].value;
+        expect_workflow_reject(&w, controls[i].reason);
+    }
+
+    /* A NUL would end protobuf-c's decoded name, so the wire scan rejects
+     * it: event {execution_id {project "p" domain "d" name "a\0b"}}. */
+    static const uint8_t nul_name[] = {0x12, 0x0f, 0x0a, 0x0b, 0x0a, 0x01,
+                                       'p',  0x12, 0x01, 'd',  0x22, 0x03,
+                                       'a',  0x00, 'b',  0x18, 0x01};
+    expect_reject(FCE_KIND_WORKFLOW, nul_name, sizeof(nul_name),
+                  "event.execution_id.name contains a control character");
+
+    /* U+00A0 follows the C1 range and is an ordinary character. */
+    workflow_init(&w);
+    w.execution.name = "a\xc2\xa0\xc3\xa9";
+    size_t len;
+    uint8_t *data = pack(&w.request.base, &len);
+    free(accept_id(FCE_KIND_WORKFLOW, data, len));
+    free(data);
+}
+
+static void node_request_as_workflow_rejected(void **state)
+{
+    Flyteidl__Admin__NodeExecutionEventRequest node =
+        FLYTEIDL__ADMIN__NODE_EXECUTION_EVENT_REQUEST__INIT;
+    Flyteidl__Event__NodeExecutionEvent event =
+        FLYTEIDL__EVENT__NODE_EXECUTION_EVENT__INIT;
+    Flyteidl__Core__NodeExecutionIdentifier id =
+        FLYTEIDL__CORE__NODE_EXECUTION_IDENTIFIER__INIT;
+    Flyteidl__Core__WorkflowExecutionIdentifier execution =
+        FLYTEIDL__CORE__WORKFLOW_EXECUTION_IDENTIFIER__INIT;
+    node.event = &event;
+    event.id = &id;
+    id.node_id = "start-node";
+    id.execution_id = &execution;
+    execution.project = "p";
+    execution.domain = "d";
+    execution.name = "n";
+
+    size_t len;
+    uint8_t *data = pack(&node.base, &len);
+    free(accept_id(FCE_KIND_NODE, data, len));
+    /* As a workflow request, node_id reads as the project and the nested
+     * execution id's bytes as the domain. */
+    expect_reject(FCE_KIND_WORKFLOW, data, len,
+                  "event.execution_id.domain contains a control character");
+    free(data);
+}
+
+static void node_and_task_identity_checked(void **state)
+{
+    Flyteidl__Admin__NodeExecutionEventRequest node =
+        FLYTEIDL__ADMIN__NODE_EXECUTION_EVENT_REQUEST__INIT;
+    Flyteidl__Event__NodeExecutionEvent node_event =
+        FLYTEIDL__EVENT__NODE_EXECUTION_EVENT__INIT;
+    Flyteidl__Core__NodeExecutionIdentifier node_id =
+        FLYTEIDL__CORE__NODE_EXECUTION_IDENTIFIER__INIT;
+    Flyteidl__Core__WorkflowExecutionIdentifier execution =
+        FLYTEIDL__CORE__WORKFLOW_EXECUTION_IDENTIFIER__INIT;
+    node.event = &node_event;
+    node_event.id = &node_id;
+    node_id.execution_id = &execution;
+    node_id.node_id = "";
+    execution.project = "p";
+    execution.domain = "d";
+    execution.name = "n";
+    size_t len;
+    uint8_t *data = pack(&node.base, &len);
+    expect_reject(FCE_KIND_NODE, data, len, "event.id.node_id is empty");
+    free(data);
+
+    /* node_id is free text: quotes, backslashes and tabs are accepted. */
+    node_id.node_id = "n\"\\\t";
+    execution.name = "";
+    data = pack(&node.base, &len);
+    expect_reject(FCE_KIND_NODE, data, len,
+                  "event.id.execution_id.name is empty");
+    free(data);
+    execution.name = "n";
+    data = pack(&node.base, &len);
+    free(accept_id(FCE_KIND_NODE, data, len));
+    free(data);
+
+    Flyteidl__Admin__TaskExecutionEventRequest task =
+        FLYTEIDL__ADMIN__TASK_EXECUTION_EVENT_REQUEST__INIT;
+    Flyteidl__Event__TaskExecutionEvent task_event;
+    flyteidl__event__task_execution_event__init(&task_event);
+    Flyteidl__Core__Identifier task_id = FLYTEIDL__CORE__IDENTIFIER__INIT;
+    task.event = &task_event;
+    task_event.task_id = &task_id;
+    task_event.parent_node_execution_id = &node_id;
+    task_id.project = "p";
+    task_id.domain = "d";
+    task_id.name = "t";
+    task_id.version = "";
+    data = pack(&task.base, &len);
+    expect_reject(FCE_KIND_TASK, data, len, "event.task_id.version is empty");
+    free(data);
+    task_id.version = "v";
+    task_id.project = "";
+    data = pack(&task.base, &len);
+    expect_reject(FCE_KIND_TASK, data, len, "event.task_id.project is empty");
+    free(data);
+    task_id.project = "p";
+    node_id.node_id = "";
+    data = pack(&task.base, &len);
+    expect_reject(FCE_KIND_TASK, data, len,
+                  "event.parent_node_execution_id.node_id is empty");
+    free(data);
+    node_id.node_id = "n0";
+    execution.domain = "d\x1b";
+    data = pack(&task.base, &len);
+    expect_reject(FCE_KIND_TASK, data, len,
+                  "event.parent_node_execution_id.execution_id.domain "
+                  "contains a control character");
+    free(data);
+    execution.domain = "d";
+    data = pack(&task.base, &len);
+    free(accept_id(FCE_KIND_TASK, data, len));
+    free(data);
+}
+
 static void task_id_format(void **state)
 {
     Flyteidl__Admin__TaskExecutionEventRequest task =
@@ -552,9 +717,13 @@ static void task_id_format(void **state)
     node.execution_id = &execution;
     node.node_id = "n\x01";
     execution.project = "p";
+    execution.domain = "d";
     execution.name = "x";
     execution.org = "o";
     task_id.resource_type = (Flyteidl__Core__ResourceType)17;
+    task_id.project = "tp";
+    task_id.domain = "td";
+    task_id.name = "tn";
     task_id.version = "v";
     ev.retry_attempt = 3;
     ev.phase = FLYTEIDL__CORE__TASK_EXECUTION__PHASE__RETRYABLE_FAILED;
@@ -566,12 +735,13 @@ static void task_id_format(void **state)
     char err[256];
     assert_int_equal(parse(FCE_KIND_TASK, data, len, &event, err, sizeof(err)),
                      0);
-    assert_string_equal(event.id,
-                        "task_id:{resource_type:17 version:\"v\"} "
-                        "node_execution_id:{node_id:\"n\\x01\" "
-                        "execution_id:{project:\"p\" name:\"x\" org:\"o\"}} "
-                        "retry_attempt:3.RETRYABLE_FAILED.12");
-    assert_string_equal(event.partition_key, "p//x");
+    assert_string_equal(event.id, "task_id:{resource_type:17 project:\"tp\" "
+                                  "domain:\"td\" name:\"tn\" version:\"v\"} "
+                                  "node_execution_id:{node_id:\"n\\x01\" "
+                                  "execution_id:{project:\"p\" domain:\"d\" "
+                                  "name:\"x\" org:\"o\"}} "
+                                  "retry_attempt:3.RETRYABLE_FAILED.12");
+    assert_string_equal(event.partition_key, "p/d/x");
     assert_false(event.has_time);
     assert_int_equal(event.phase, 8);
     fce_event_clear(&event);
@@ -666,6 +836,9 @@ int main(void)
         cmocka_unit_test(wire_errors_named),
         cmocka_unit_test(unknown_fields_accepted),
         cmocka_unit_test(missing_fields_named),
+        cmocka_unit_test(workflow_identity_checked),
+        cmocka_unit_test(node_request_as_workflow_rejected),
+        cmocka_unit_test(node_and_task_identity_checked),
         cmocka_unit_test(task_id_format),
         cmocka_unit_test(record_round_trip),
         cmocka_unit_test(kind_names),
