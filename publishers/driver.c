@@ -101,10 +101,9 @@ static void note_error(struct driver *d)
     fce_stats_set(d->counters.last_error_unix_ms, unix_ms());
 }
 
-/* The record's CloudEvent id as a log field value (quoted, shortened). */
-/* Returns the record's CloudEvent id for a log line. The copy is static
- * because fce_log_quote() may return its argument unchanged; the driver
- * runs on one thread. */
+/* Returns the record's CloudEvent id as a log field value, quoted and cut
+ * to 255 bytes. The copy is static because fce_log_quote() may return its
+ * argument unchanged; the driver runs on one thread. */
 static const char *record_id(const struct fce_pub_record *record)
 {
     static char text[256];
