@@ -90,7 +90,9 @@ size_t fce_window_take(struct fce_window *window,
         count = take_retries(window, records, max_records, max_bytes, &bytes);
 
     /* Fresh records follow every retry, so none overtakes an older record
-     * of its key: not while a retry waits in backoff or is left over. */
+     * of its key: not while a retry waits in backoff or is left over.
+     * TODO(driver): hold back only the keys that have a record in backoff,
+     * so other keys keep flowing until the window fills. */
     if (window->backoff > 0 || count < window->ready_retries)
         return count;
     for (uint64_t i = window->cursor; i < window->next; i++) {
