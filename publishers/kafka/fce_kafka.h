@@ -21,19 +21,9 @@
 #include "kafka_settings.h"
 
 /*
- * Parses a Kafka version the way FlyteAdmin's client (sarama) does: at
- * least 5 characters, "0.A.B.C" when it starts with 0, else "A.B.C", digits
- * only. Fills parts (the missing fourth part is 0). Returns 0 or -EINVAL.
- */
-int fce_kafka_version_parse(const char *text, unsigned parts[4]);
-
-/* Whether a parsed version has record headers (0.11.0.0 or later), which
- * both content modes need. */
-bool fce_kafka_version_has_headers(const unsigned parts[4]);
-
-/*
  * Builds the producer configuration of a publisher: brokers, idempotence,
- * acks, partitioner, version fallback, SASL, TLS, then the properties.
+ * acks, partitioner, version fallback, SASL, TLS, then the properties,
+ * after fce_kafka_settings_check() (kafka_settings.h) found no problem.
  * Writes a message naming the key path (under origin) and the fix into err
  * and returns -EINVAL when a setting is invalid; never writes a secret.
  * Returns 0 with *conf set (the caller owns it), or a negative errno.

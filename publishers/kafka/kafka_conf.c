@@ -1,6 +1,7 @@
 /*
- * The kafka backend's settings turned into a librdkafka configuration, the
- * version parser and the delivery-error classification.
+ * The kafka backend's settings turned into a librdkafka configuration, and
+ * the delivery-error classification. The settings checks and the version
+ * parser live in kafka_options.c, which every program links.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -9,47 +10,8 @@
 #include <string.h>
 
 #include "fce_buf.h"
+#include "fce_config.h"
 #include "fce_kafka.h"
-
-int fce_kafka_version_parse(const char *text, unsigned parts[4])
-{
-    size_t wanted, count = 0;
-    const char *p = text;
-
-    if (!text || strlen(text) < 5)
-        return -EINVAL;
-    /* Before 1.0, Kafka versions had four parts: 0.10.2.1. */
-    wanted = text[0] == '0' ? 4 : 3;
-    memset(parts, 0, 4 * sizeof(parts[0]));
-
-    while (count < wanted) {
-        unsigned long value;
-        char *end;
-
-        if (!isdigit((unsigned char)*p))
-            return -EINVAL;
-        errno = 0;
-        value = strtoul(p, &end, 10);
-        if (errno || value > 65535)
-            return -EINVAL;
-        parts[count++] = (unsigned)value;
-        p = end;
-        if (count < wanted && *p++ != '.')
-            return -EINVAL;
-    }
-    if (*p != '\0' || (wanted == 4 && parts[0] != 0))
-        return -EINVAL;
-    if (wanted == 3) {
-        /* Store 2.1.0 as 2.1.0.0, so both forms compare part by part. */
-        parts[3] = 0;
-    }
-    return 0;
-}
-
-bool fce_kafka_version_has_headers(const unsigned parts[4])
-{
-    return parts[0] > 0 || parts[1] >= 11;
-}
 
 enum fce_outcome fce_kafka_outcome(rd_kafka_resp_err_t err)
 {
@@ -110,27 +72,12 @@ static int set_brokers(rd_kafka_conf_t *conf,
     return rc;
 }
 
+/* The version was checked by fce_kafka_settings_check(). */
 static int set_version(rd_kafka_conf_t *conf, const char *version,
                        const char *origin, char *err, size_t size)
 {
-    unsigned parts[4];
-
     if (!version || !version[0])
         return 0; /* negotiate with the broker only */
-    if (fce_kafka_version_parse(version, parts) != 0) {
-        snprintf(err, size,
-                 "%s.kafka.version: invalid value '%s'; use A.B.C such as "
-                 "3.7.0, or 0.A.B.C for versions before 1.0",
-                 origin, version);
-        return -EINVAL;
-    }
-    if (!fce_kafka_version_has_headers(parts)) {
-        snprintf(err, size,
-                 "%s.kafka.version: '%s' is older than 0.11.0.0, which "
-                 "record headers need; set the brokers' real version",
-                 origin, version);
-        return -EINVAL;
-    }
     /* librdkafka asks the broker for its versions (api.version.request,
      * on by default) and falls back to this one when it cannot. */
     return set(conf, origin, "version", "broker.version.fallback", version, err,
@@ -207,13 +154,8 @@ static int set_tls(rd_kafka_conf_t *conf, const struct fce_kafka_tls *tls,
     bool has_key = tls->key_path && tls->key_path[0];
     int rc = 0;
 
-    if (has_cert != has_key) {
-        snprintf(err, size,
-                 "%s.kafka.tlsConfig: certPath and keyPath go together; set "
-                 "both for a client certificate, or neither",
-                 origin);
-        return -EINVAL;
-    }
+    /* fce_kafka_settings_check() rejects certPath without keyPath and the
+     * reverse. */
     if (tls->ca_path && tls->ca_path[0])
         rc = set(conf, origin, "tlsConfig.caPath", "ssl.ca.location",
                  tls->ca_path, err, size);
@@ -265,12 +207,27 @@ static int set_properties(rd_kafka_conf_t *conf, const struct fce_props *props,
     return 0;
 }
 
-static bool has_property(const struct fce_props *props, const char *key)
+/* Runs the shared settings check and puts its first problem into err. */
+static int check_settings(const struct fce_kafka_settings *settings,
+                          const char *origin, char *err, size_t size)
 {
-    for (size_t i = 0; i < props->count; i++)
-        if (strcmp(props->keys[i], key) == 0)
-            return true;
-    return false;
+    struct fce_diag diag = {0};
+    char path[FCE_KAFKA_PATH_MAX];
+    static const char prefix[] = "error: ";
+
+    snprintf(path, sizeof(path), "%s.kafka", origin);
+    fce_kafka_settings_check(settings, path, &diag);
+    int rc = diag.error_count ? -EINVAL : 0;
+    if (rc && diag.count) {
+        const char *first = diag.messages[0];
+        if (strncmp(first, prefix, sizeof(prefix) - 1) == 0)
+            first += sizeof(prefix) - 1;
+        snprintf(err, size, "%s", first);
+    } else if (rc) {
+        snprintf(err, size, "%s: invalid settings (out of memory)", path);
+    }
+    fce_diag_free(&diag);
+    return rc;
 }
 
 int fce_kafka_conf_build(const struct fce_kafka_settings *settings,
@@ -283,15 +240,9 @@ int fce_kafka_conf_build(const struct fce_kafka_settings *settings,
 
     if (!conf)
         return -ENOMEM;
-    if (settings->brokers.count == 0 &&
-        !has_property(&settings->properties, "bootstrap.servers")) {
-        snprintf(err, size,
-                 "%s.kafka.brokers: missing; list the bootstrap brokers as "
-                 "host:port",
-                 origin);
-        rc = -EINVAL;
+    rc = check_settings(settings, origin, err, size);
+    if (rc)
         goto cleanup;
-    }
     if (partitioner < 0 || partitioner > 6)
         partitioner = 0;
 

@@ -58,4 +58,32 @@ extern const char *const fce_kafka_partitioners[];
 
 extern const struct fce_backend_type fce_kafka_type;
 
+/* Longest key path in messages, "publishers[63].kafka.properties.x...". */
+#define FCE_KAFKA_PATH_MAX 256
+
+/*
+ * Parses a Kafka version the way FlyteAdmin's client (sarama) does: at
+ * least 5 characters, "0.A.B.C" when it starts with 0, else "A.B.C", digits
+ * only. Fills parts (the missing fourth part is 0). Returns 0 or -EINVAL.
+ */
+int fce_kafka_version_parse(const char *text, unsigned parts[4]);
+
+/* Whether a parsed version has record headers (0.11.0.0 or later), which
+ * both content modes need. */
+bool fce_kafka_version_has_headers(const unsigned parts[4]);
+
+struct fce_diag;
+
+/*
+ * Checks settings as the producer needs them: brokers given as host:port
+ * with a port 1..65535 (or bootstrap.servers among the properties), a
+ * version that parses and has record headers, certPath with keyPath, and
+ * every property accepted by librdkafka. Reports each problem into diag
+ * under path ("publishers[0].kafka"). The config loader (through the
+ * backend type's validate callback) and fce_kafka_conf_build() both call
+ * it. Never logs, never reads the files the settings name.
+ */
+void fce_kafka_settings_check(const struct fce_kafka_settings *settings,
+                              const char *path, struct fce_diag *diag);
+
 #endif

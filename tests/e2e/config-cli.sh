@@ -4,7 +4,7 @@
 # secrets, the committed docs/configuration.md, start order, determinism.
 . "$(dirname "$0")/../lib/tap.sh"
 
-tap_plan 19
+tap_plan 22
 fce=$BIN/fce
 data=$FCE_TOP/tests/data/config
 
@@ -35,6 +35,24 @@ check "the warning names the key and line" grep -q \
     "$TEST_TMP/check.out"
 "$fce" config check --strict "$TEST_TMP/secret.yaml" >/dev/null 2>&1
 check_eq "--strict fails on the warning" 2 $?
+# Settings the kafka publisher would reject at open fail the check, so the
+# supervisor stops before it starts anything.
+cat >"$TEST_TMP/kafka-bad.yaml" <<YAML
+rings: {directory: $TEST_TMP/rings}
+publishers:
+  - name: k
+    type: kafka
+    topicName: t
+    kafka: {brokers: ["127.0.0.1:99999"], properties: {no.such.property: "1"}}
+YAML
+"$fce" config check "$TEST_TMP/kafka-bad.yaml" >/dev/null 2>"$TEST_TMP/kafka.err"
+check_eq "bad kafka settings exit 2" 2 $?
+check "the broker port is named" grep -q \
+    "publishers\[0\].kafka.brokers: '127.0.0.1:99999' has no port" \
+    "$TEST_TMP/kafka.err"
+check "the unknown property is named" grep -q \
+    "publishers\[0\].kafka.properties.no.such.property: No such" \
+    "$TEST_TMP/kafka.err"
 "$fce" config dump "$TEST_TMP/secret.yaml" >"$TEST_TMP/dump.yaml" \
     2>>"$TEST_TMP/check.out"
 check "dump masks the password" grep -q 'password: "\*\*\*"' \

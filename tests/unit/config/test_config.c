@@ -149,6 +149,9 @@ struct bad_case {
 #define FILE_PUB                                                               \
     "publishers:\n  - name: out\n    type: file\n    file: {path: /tmp/x}\n"
 
+#define KAFKA_PUB                                                              \
+    "publishers:\n  - name: k\n    type: kafka\n    topicName: t\n"
+
 static const struct bad_case bad_cases[] = {
     {"cloudEvents: {enable: true, type: nats}\n",
      "cloudEvents.type: 'nats' is not supported by this service", -EINVAL},
@@ -324,6 +327,38 @@ static const struct bad_case bad_cases[] = {
      "    topicName: t\n",
      "warning: test.yaml:5:16: publishers[0].topicName: not used by type file",
      0},
+    {KAFKA_PUB "    kafka: {brokers: []}\n",
+     "error: test.yaml: publishers[0].kafka.brokers: missing; list the "
+     "bootstrap brokers",
+     -EINVAL},
+    {KAFKA_PUB, "publishers[0].kafka.brokers: missing", -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: ':'}\n",
+     "publishers[0].kafka.brokers: ':' has no host", -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: 'a b:1'}\n",
+     "'a b:1' contains a space or a control character", -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: '127.0.0.1:99999'}\n",
+     "'127.0.0.1:99999' has no port 1..65535", -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: 'b:1,kafka-1'}\n", "'kafka-1' has no port",
+     -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: 'b:1', version: banana}\n",
+     "publishers[0].kafka.version: invalid value 'banana'", -EINVAL},
+    {KAFKA_PUB "    kafka: {brokers: 'b:1', version: 0.10.2.1}\n",
+     "'0.10.2.1' is older than 0.11.0.0", -EINVAL},
+    {KAFKA_PUB "    kafka:\n      brokers: 'b:1'\n"
+               "      properties: {no.such.property: '1'}\n",
+     "publishers[0].kafka.properties.no.such.property: No such configuration "
+     "property",
+     -EINVAL},
+    {KAFKA_PUB "    kafka:\n      brokers: 'b:1'\n"
+               "      properties: {linger.ms: soon}\n",
+     "publishers[0].kafka.properties.linger.ms: ", -EINVAL},
+    {KAFKA_PUB "    kafka:\n      brokers: 'b:1'\n"
+               "      tlsConfig: {enabled: true, certPath: c.pem}\n",
+     "publishers[0].kafka.tlsConfig: certPath and keyPath go together",
+     -EINVAL},
+    {"cloudEvents: {enable: true, type: kafka, kafka: {brokers: ['b:0']},"
+     " eventsPublisher: {topicName: t}}\n",
+     "cloudEvents.kafka.brokers: 'b:0' has no port 1..65535", -EINVAL},
     {"publishers:\n  - [1]\n", "publishers[0]: expected a mapping", -EINVAL},
     {"rings:\n  capacity: [1\n", "YAML syntax error", -EINVAL},
     {"a: b\n  c: d\n",
@@ -365,6 +400,34 @@ static void config_error_paths(void **state)
         fce_config_free(config);
         fce_diag_free(&diag);
     }
+}
+
+static void kafka_broker_lists_accepted(void **state)
+{
+    if (!fce_backend_type_find("kafka"))
+        skip();
+    struct fce_config *config = NULL;
+    struct fce_diag diag;
+    int rc = load_text(KAFKA_PUB "    kafka:\n"
+                                 "      brokers: ['127.0.0.1:9092,b:9093', "
+                                 "'[::1]:9092', kafka-0.internal:65535]\n"
+                                 "      version: 3.7.0\n"
+                                 "      properties: {linger.ms: '20'}\n",
+                       &config, &diag);
+    print_diag(&diag);
+    assert_int_equal(rc, 0);
+    assert_int_equal(diag.count, 0);
+    fce_config_free(config);
+    fce_diag_free(&diag);
+
+    /* No brokers, but bootstrap.servers among the properties. */
+    rc = load_text(KAFKA_PUB "    kafka:\n"
+                             "      properties: {bootstrap.servers: 'b:1'}\n",
+                   &config, &diag);
+    print_diag(&diag);
+    assert_int_equal(rc, 0);
+    fce_config_free(config);
+    fce_diag_free(&diag);
 }
 
 static void secrets_masked(void **state)
@@ -648,6 +711,7 @@ int main(void)
         cmocka_unit_test(flyteadmin_kafka_example),
         cmocka_unit_test(flyteadmin_gcp_example),
         cmocka_unit_test(config_error_paths),
+        cmocka_unit_test(kafka_broker_lists_accepted),
         cmocka_unit_test(secrets_masked),
         cmocka_unit_test(defaults_and_paths),
         cmocka_unit_test(listeners_and_overrides),
