@@ -292,6 +292,13 @@ size_t conn_take_output(struct conn *conn, struct fce_buf *into)
 
 /* ---- the ring ---- */
 
+static uint32_t max_record(const struct fce_ring *ring)
+{
+    struct fce_ring_info info;
+    fce_ring_info(ring, &info);
+    return info.max_record;
+}
+
 int ingest_commit(struct ingest *ingest, enum fce_kind kind,
                   const uint8_t *data, size_t len, char *err, size_t err_size)
 {
@@ -313,9 +320,10 @@ int ingest_commit(struct ingest *ingest, enum fce_kind kind,
         rc = size > UINT32_MAX || errno == EMSGSIZE ? -EMSGSIZE : -EAGAIN;
         snprintf(err, err_size,
                  rc == -EAGAIN ? "the ingest ring is full"
-                               : "the record of %zu bytes is larger than "
-                                 "the ring's maxRecord",
-                 size);
+                               : "the record of %zu bytes (the body and "
+                                 "its attributes) is larger than the "
+                                 "ring's maxRecord of %u bytes",
+                 size, max_record(ingest->ring));
         goto cleanup;
     }
     fce_event_record_write(record, &event, data, len);
@@ -326,6 +334,27 @@ int ingest_commit(struct ingest *ingest, enum fce_kind kind,
 cleanup:
     fce_event_clear(&event);
     return rc;
+}
+
+/* Lowers the body limit to what the ring's records can hold, so a body
+ * that can never fit is rejected from its Content-Length. */
+static void fit_body_limit(struct ingest *ingest)
+{
+    struct fce_ring_info info;
+    fce_ring_info(ingest->ring, &info);
+    if (!ingest->max_body_setting)
+        ingest->max_body_setting = ingest->limits.max_body_bytes;
+    ingest->limits.max_body_bytes = ingest->max_body_setting;
+    if (ingest->max_body_setting <= info.max_record)
+        return;
+
+    ingest->limits.max_body_bytes = info.max_record;
+    fce_log(ingest->max_body_explicit ? FCE_LOG_WARN : FCE_LOG_INFO, "ingest",
+            "maxBodyBytes is larger than the ring's maxRecord; bodies "
+            "are limited to maxRecord",
+            "ring=%s max_body_bytes=%llu max_record=%u",
+            fce_log_quote(ingest->ring_path),
+            (unsigned long long)ingest->max_body_setting, info.max_record);
 }
 
 void ingest_try_attach(struct ingest *ingest, uint64_t now_ms)
@@ -340,6 +369,7 @@ void ingest_try_attach(struct ingest *ingest, uint64_t now_ms)
     if (rc == 0) {
         fce_info("ingest", "attached the ingest ring; ready", "ring=%s",
                  fce_log_quote(ingest->ring_path));
+        fit_body_limit(ingest);
         return;
     }
     ingest->ring = NULL;

@@ -30,6 +30,11 @@ struct fce_stats;
 #define INGEST_DEFAULT_IDLE_TIMEOUT_MS    60000
 #define INGEST_DEFAULT_REQUEST_TIMEOUT_MS 30000
 
+/* Room a record needs beside its request body for the attributes (id,
+ * partition key, header): the configuration's rule for maxBodyBytes
+ * against rings.maxRecord, which the command line follows too. */
+#define INGEST_RECORD_OVERHEAD (64u << 10)
+
 /* Output a connection may queue before it stops reading its requests, so
  * a client that pipelines without reading cannot grow memory. */
 #define INGEST_OUTPUT_HIGH (256u << 10)
@@ -101,7 +106,10 @@ struct ingest_metrics {
 struct conn;
 
 struct ingest {
-    struct ingest_limits limits;
+    struct ingest_limits limits; /* max_body_bytes: at most the ring's
+                                  * maxRecord once attached */
+    uint64_t max_body_setting;   /* max_body_bytes as configured */
+    bool max_body_explicit;      /* set by the command line or a file */
     const char *ring_path;
     struct fce_ring *ring; /* NULL until attached: readiness */
     uint64_t next_attach_ms;
@@ -221,7 +229,9 @@ void conn_consume(struct conn *conn, size_t n);
 int ingest_commit(struct ingest *ingest, enum fce_kind kind,
                   const uint8_t *data, size_t len, char *err, size_t err_size);
 
-/* Attaches the ring when it is not attached yet (retried once a second). */
+/* Attaches the ring when it is not attached yet (retried once a second),
+ * then lowers limits.max_body_bytes to the ring's maxRecord when it is
+ * larger. */
 void ingest_try_attach(struct ingest *ingest, uint64_t now_ms);
 
 /* Writes a 503 to a connection refused for the connection limit. */

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "fce_config_internal.h" /* fce_parse_size, fce_parse_duration */
 #include "fce_log.h"
 #include "fce_ring.h"
 #include "fce_stats.h"
@@ -48,10 +49,13 @@ static void usage(FILE *out)
             "  --max-connections N      open connections (default %d)\n"
             "  --max-header-bytes SIZE  request head size (default 16KiB)\n"
             "  --max-body-bytes SIZE    request body size (default 4MiB)\n"
-            "  --idle-timeout MS        close idle connections after MS "
-            "(default %d)\n"
-            "  --request-timeout MS     answer 408 when a request takes "
-            "longer (default %d)\n"
+            "  --idle-timeout DURATION  close connections idle this long "
+            "(default %dms);\n"
+            "                           250ms, 10s, 5m; a bare number is "
+            "milliseconds\n"
+            "  --request-timeout DURATION\n"
+            "                           answer 408 when a request takes "
+            "longer (default %dms)\n"
             "  --log-level LEVEL        debug, info, warn or error\n",
             FCE_INGEST_DEFAULT_PORT, DEFAULT_RING_PATH,
             INGEST_DEFAULT_MAX_CONNECTIONS, INGEST_DEFAULT_IDLE_TIMEOUT_MS,
@@ -72,24 +76,70 @@ struct settings {
     struct ingest_limits set; /* nonzero where the command line set one */
 };
 
-static int parse_number(const char *option, const char *text, bool size,
-                        uint64_t *out)
+/* Bounds the configuration puts on the same keys (common/fce_config*.c). */
+#define MAX_CONNECTIONS_LIMIT 1000000
+#define MIN_HEADER_BYTES      (1u << 10)
+#define MAX_HEADER_BYTES      (1u << 20)
+
+static int reject_value(const char *option, const char *text,
+                        const char *expected)
 {
-    char *end;
-    errno = 0;
-    if (size && fce_size_parse(text, out) == 0 && *out > 0)
-        return 0;
-    if (!size) {
-        unsigned long long value = strtoull(text, &end, 10);
-        if (!errno && end != text && *end == '\0' && value > 0) {
-            *out = value;
-            return 0;
-        }
-    }
-    fprintf(stderr, "fce-ingest: invalid %s '%s'; expected %s\n", option, text,
-            size ? "a positive size such as 16384, 64KiB or 4MiB"
-                 : "a positive whole number");
+    fprintf(stderr, "fce-ingest: invalid %s '%s': %s\n", option, text,
+            expected);
     return -EINVAL;
+}
+
+/* Parses a count as the configuration parses maxConnections. */
+static int parse_count(const char *option, const char *text, uint64_t *out)
+{
+    int64_t value;
+    if (fce_parse_int(text, &value) < 0 || value < 1 ||
+        value > MAX_CONNECTIONS_LIMIT)
+        return reject_value(option, text,
+                            "expected a whole number from 1 to 1000000");
+    *out = (uint64_t)value;
+    return 0;
+}
+
+/* Parses a size as the configuration does: 16384, 64KiB, 1.5MiB, 1GB. */
+static int parse_size(const char *option, const char *text, uint64_t min,
+                      uint64_t max, uint64_t *out)
+{
+    char expected[160];
+    if (text[strspn(text, " ")] == '-')
+        return reject_value(option, text,
+                            "a size cannot be negative; give one such as "
+                            "64KiB or 4MiB");
+    if (fce_parse_size(text, out) < 0)
+        return reject_value(option, text,
+                            "expected a size in bytes such as 16384, 64KiB "
+                            "or 4MiB");
+    if (*out < min || *out > max) {
+        snprintf(expected, sizeof(expected),
+                 "%llu bytes is out of range; use %llu..%llu bytes",
+                 (unsigned long long)*out, (unsigned long long)min,
+                 (unsigned long long)max);
+        return reject_value(option, text, expected);
+    }
+    return 0;
+}
+
+/* Parses a duration as the configuration does: 250 (milliseconds), 250ms,
+ * 10s, 1m30s. */
+static int parse_duration(const char *option, const char *text, uint64_t *out)
+{
+    if (text[strspn(text, " ")] == '-')
+        return reject_value(option, text,
+                            "a duration cannot be negative; give one such "
+                            "as 250ms, 10s or 5m");
+    if (fce_parse_duration(text, out) < 0)
+        return reject_value(option, text,
+                            "expected a duration such as 250ms, 10s or 5m "
+                            "(a bare number is milliseconds)");
+    if (*out == 0)
+        return reject_value(option, text,
+                            "0 is not allowed; give a duration such as 30s");
+    return 0;
 }
 
 static int parse_io(const char *text, enum fce_io_mode *io)
@@ -175,20 +225,18 @@ static int parse_option(int opt, const char *arg, struct settings *s)
         s->stats_directory = strdup(arg);
         return 0;
     case OPT_MAX_CONNECTIONS:
-        return parse_number("--max-connections", arg, false,
-                            &s->set.max_connections);
+        return parse_count("--max-connections", arg, &s->set.max_connections);
     case OPT_MAX_HEADER:
-        return parse_number("--max-header-bytes", arg, true,
-                            &s->set.max_header_bytes);
+        return parse_size("--max-header-bytes", arg, MIN_HEADER_BYTES,
+                          MAX_HEADER_BYTES, &s->set.max_header_bytes);
     case OPT_MAX_BODY:
-        return parse_number("--max-body-bytes", arg, true,
-                            &s->set.max_body_bytes);
+        return parse_size("--max-body-bytes", arg, 1, UINT64_MAX,
+                          &s->set.max_body_bytes);
     case OPT_IDLE:
-        return parse_number("--idle-timeout", arg, false,
-                            &s->set.idle_timeout_ms);
+        return parse_duration("--idle-timeout", arg, &s->set.idle_timeout_ms);
     case OPT_REQUEST:
-        return parse_number("--request-timeout", arg, false,
-                            &s->set.request_timeout_ms);
+        return parse_duration("--request-timeout", arg,
+                              &s->set.request_timeout_ms);
     case OPT_LOG_LEVEL:
         if (fce_log_level_parse(arg, &level) < 0) {
             fprintf(stderr,
@@ -280,6 +328,50 @@ static int apply_config(struct settings *s, const struct fce_config *config)
                                                      : s->ring_directory);
     return s->ring_path && s->ring_directory && s->stats_directory ? 0
                                                                    : -ENOMEM;
+}
+
+/*
+ * Rejects a body limit set on the command line or in the file that the
+ * ring's records cannot hold, with the configuration's rule: maxBodyBytes
+ * plus 64KiB for the attributes fits maxRecord. The ring's own header
+ * decides when the ring exists; otherwise rings.maxRecord of the file.
+ * A default that does not fit is lowered once the ring is attached.
+ */
+static int check_body_limit(const struct settings *s,
+                            const struct fce_config *config)
+{
+    const char *key =
+        s->set.max_body_bytes ? "--max-body-bytes" : "ingest.maxBodyBytes";
+    struct fce_ring_info info;
+    char err[256], where[4200];
+    uint64_t max_record;
+
+    if (!s->set.max_body_bytes && !config)
+        return 0;
+    if (fce_ring_inspect(s->ring_path, &info, err, sizeof(err)) == 0) {
+        max_record = info.max_record;
+        snprintf(where, sizeof(where), "of the ring %s", s->ring_path);
+    } else if (config && s->set.max_body_bytes) {
+        max_record = config->max_record;
+        snprintf(where, sizeof(where), "(rings.maxRecord of %s)",
+                 s->config_path);
+    } else {
+        return 0;
+    }
+    if (s->limits.max_body_bytes <= max_record &&
+        max_record - s->limits.max_body_bytes >= INGEST_RECORD_OVERHEAD)
+        return 0;
+
+    fprintf(stderr,
+            "fce-ingest: %s %llu bytes does not fit the maxRecord of %llu "
+            "bytes %s with 64KiB for the attributes; lower %s to at most "
+            "%llu bytes or use a ring with a larger maxRecord\n",
+            key, (unsigned long long)s->limits.max_body_bytes,
+            (unsigned long long)max_record, where, key,
+            max_record > INGEST_RECORD_OVERHEAD
+                ? (unsigned long long)(max_record - INGEST_RECORD_OVERHEAD)
+                : 0ull);
+    return -EINVAL;
 }
 
 static int load_config(const char *path, struct fce_config **config)
@@ -405,11 +497,13 @@ int main(int argc, char **argv)
     }
     if (s.config_path && load_config(s.config_path, &config) < 0)
         goto cleanup;
-    if (apply_config(&s, config) < 0)
+    if (apply_config(&s, config) < 0 || check_body_limit(&s, config) < 0)
         goto cleanup;
 
     rc = 1;
     ingest.limits = s.limits;
+    ingest.max_body_setting = s.limits.max_body_bytes;
+    ingest.max_body_explicit = s.set.max_body_bytes || config;
     ingest.ring_path = s.ring_path;
     ingest.ring_directory = s.ring_directory;
     ingest.stats_directory = s.stats_directory;
@@ -428,11 +522,11 @@ int main(int argc, char **argv)
              "max_connections=%llu max_header_bytes=%llu "
              "max_body_bytes=%llu idle_timeout_ms=%llu "
              "request_timeout_ms=%llu",
-             (unsigned long long)s.limits.max_connections,
-             (unsigned long long)s.limits.max_header_bytes,
-             (unsigned long long)s.limits.max_body_bytes,
-             (unsigned long long)s.limits.idle_timeout_ms,
-             (unsigned long long)s.limits.request_timeout_ms);
+             (unsigned long long)ingest.limits.max_connections,
+             (unsigned long long)ingest.limits.max_header_bytes,
+             (unsigned long long)ingest.limits.max_body_bytes,
+             (unsigned long long)ingest.limits.idle_timeout_ms,
+             (unsigned long long)ingest.limits.request_timeout_ms);
 
     rc = run_loop(&ingest, s.io, &ls) < 0 ? 1 : 0;
     fce_info("ingest", "stopped",

@@ -212,10 +212,12 @@ static bool accept_event_head(struct conn *conn,
     }
     if (request->content_length > limits->max_body_bytes) {
         snprintf(message, sizeof(message),
-                 "body of %llu bytes exceeds the limit of %llu bytes "
-                 "(maxBodyBytes)",
+                 "body of %llu bytes exceeds the limit of %llu bytes (%s)",
                  (unsigned long long)request->content_length,
-                 (unsigned long long)limits->max_body_bytes);
+                 (unsigned long long)limits->max_body_bytes,
+                 limits->max_body_bytes < conn->ingest->max_body_setting
+                     ? "the ring's maxRecord"
+                     : "maxBodyBytes");
         error_close(conn, 413, REASON_body_too_large, message);
         return false;
     }
