@@ -57,13 +57,15 @@ static int check(const char *path, int strict)
     struct fce_config *config = load(path, &diag);
     int status = config ? 0 : 2;
 
-    if (config) {
+    if (config && strict && diag.warning_count) {
+        fprintf(stderr,
+                "%s: invalid with --strict: %zu warning(s), which count as "
+                "errors; fix them or check without --strict\n",
+                path, diag.warning_count);
+        status = 2;
+    } else if (config) {
         printf("%s: valid: %zu publisher(s), %zu warning(s)\n", path,
                config->publisher_count, diag.warning_count);
-        if (strict && diag.warning_count) {
-            fprintf(stderr, "%s: --strict: warnings count as errors\n", path);
-            status = 2;
-        }
     }
     fce_config_free(config);
     fce_diag_free(&diag);

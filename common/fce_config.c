@@ -73,6 +73,11 @@ static void load_rings(const struct fce_yaml *yaml, struct fce_config *cfg,
     cfg->ring_capacity = rings->capacity;
     cfg->max_record = rings->max_record;
 
+    /* A value that did not parse was reported; its 0 would only add
+     * knock-on errors. */
+    if (fce_diag_has_error(yaml->diag, "rings.capacity") ||
+        fce_diag_has_error(yaml->diag, "rings.maxRecord"))
+        return;
     if (rings->max_record < 4096 ||
         rings->max_record > FCE_RING_MAX_RECORD_LIMIT)
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
@@ -204,6 +209,15 @@ static void load_listeners(const struct fce_yaml *yaml, struct fce_config *cfg,
     }
 }
 
+/* Reports a duration of 0, unless the key's value failed to parse. */
+static void check_nonzero(const struct fce_yaml *yaml, uint64_t ms,
+                          const char *path, const yaml_mark_t *mark)
+{
+    if (ms == 0 && !fce_diag_has_error(yaml->diag, path))
+        fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark, path,
+                     "0 is not allowed; give a duration such as 30s");
+}
+
 static void load_ingest(const struct fce_yaml *yaml, struct fce_config *cfg,
                         const struct fce_raw_ingest *raw, yaml_node_t *node)
 {
@@ -219,13 +233,16 @@ static void load_ingest(const struct fce_yaml *yaml, struct fce_config *cfg,
     ingest->io = (enum fce_io_mode)raw->io;
     ingest->ring_capacity = cfg->ring_capacity;
 
-    if (raw->max_header_bytes < 1024 || raw->max_header_bytes > (1u << 20))
+    if ((raw->max_header_bytes < 1024 || raw->max_header_bytes > (1u << 20)) &&
+        !fce_diag_has_error(yaml->diag, "ingest.maxHeaderBytes"))
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
                      "ingest.maxHeaderBytes",
                      "%llu bytes is out of range; use 1KiB..1MiB",
                      (unsigned long long)raw->max_header_bytes);
-    if (raw->max_body_bytes == 0 ||
-        raw->max_body_bytes + RECORD_OVERHEAD > cfg->max_record)
+    if ((raw->max_body_bytes == 0 ||
+         raw->max_body_bytes + RECORD_OVERHEAD > cfg->max_record) &&
+        !fce_diag_has_error(yaml->diag, "ingest.maxBodyBytes") &&
+        !fce_diag_has_error(yaml->diag, "rings.maxRecord"))
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
                      "ingest.maxBodyBytes",
                      "%llu bytes does not fit rings.maxRecord (%llu) with "
@@ -233,11 +250,8 @@ static void load_ingest(const struct fce_yaml *yaml, struct fce_config *cfg,
                      "rings.maxRecord",
                      (unsigned long long)raw->max_body_bytes,
                      (unsigned long long)cfg->max_record);
-    if (raw->idle_timeout_ms == 0 || raw->request_timeout_ms == 0)
-        fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
-                     raw->idle_timeout_ms == 0 ? "ingest.idleTimeout"
-                                               : "ingest.requestTimeout",
-                     "0 is not allowed; give a duration such as 30s");
+    check_nonzero(yaml, raw->idle_timeout_ms, "ingest.idleTimeout", mark);
+    check_nonzero(yaml, raw->request_timeout_ms, "ingest.requestTimeout", mark);
 
     if (cfg->ring_directory) {
         ingest->ring_path =
@@ -253,9 +267,19 @@ static void check_retry(const struct fce_yaml *yaml,
                         const struct fce_retry_policy *retry, const char *path,
                         const yaml_mark_t *mark)
 {
-    if (retry->initial_ms == 0 || retry->max_ms < retry->initial_ms)
+    char initial[32], max[32];
+
+    if (fce_diag_has_error(yaml->diag, "retry.initialBackoff") ||
+        fce_diag_has_error(yaml->diag, "retry.maxBackoff"))
+        return;
+    if (retry->initial_ms == 0 || retry->max_ms < retry->initial_ms) {
+        fce_format_duration(retry->initial_ms, initial, sizeof(initial));
+        fce_format_duration(retry->max_ms, max, sizeof(max));
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark, path,
-                     "initialBackoff must be above 0 and at most maxBackoff");
+                     "initialBackoff (%s) must be above 0 and at most "
+                     "maxBackoff (%s)",
+                     initial, max);
+    }
 }
 
 static void load_supervisor(const struct fce_yaml *yaml, struct fce_config *cfg,
@@ -264,16 +288,20 @@ static void load_supervisor(const struct fce_yaml *yaml, struct fce_config *cfg,
 {
     const yaml_mark_t *mark = node ? &node->start_mark : NULL;
 
+    char initial[32], max[32];
+
     cfg->supervisor = *raw;
-    if (raw->restart_initial_ms == 0 ||
-        raw->restart_max_ms < raw->restart_initial_ms)
+    fce_format_duration(raw->restart_initial_ms, initial, sizeof(initial));
+    fce_format_duration(raw->restart_max_ms, max, sizeof(max));
+    if ((raw->restart_initial_ms == 0 ||
+         raw->restart_max_ms < raw->restart_initial_ms) &&
+        !fce_diag_has_error(yaml->diag, "supervisor.restartBackoff") &&
+        !fce_diag_has_error(yaml->diag, "supervisor.restartBackoffMax"))
         fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
                      "supervisor.restartBackoff",
-                     "must be above 0 and at most restartBackoffMax");
-    if (raw->drain_timeout_ms == 0)
-        fce_diag_add(yaml->diag, FCE_SEV_ERROR, yaml->name, mark,
-                     "supervisor.drainTimeout",
-                     "0 is not allowed; give a duration such as 30s");
+                     "%s must be above 0 and at most restartBackoffMax (%s)",
+                     initial, max);
+    check_nonzero(yaml, raw->drain_timeout_ms, "supervisor.drainTimeout", mark);
 }
 
 static const char *const root_skip[] = {"cloudEvents", "publishers", NULL};
@@ -447,10 +475,23 @@ int fce_config_load(const char *path, struct fce_config **config,
     }
 
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        st.st_size > CONFIG_FILE_MAX) {
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        fce_diag_add(diag, FCE_SEV_ERROR, path, NULL, NULL, "cannot stat: %s",
+                     strerror(errno));
+        goto cleanup;
+    }
+    if (!S_ISREG(st.st_mode)) {
         fce_diag_add(diag, FCE_SEV_ERROR, path, NULL, NULL,
-                     "not a regular file of at most 4MiB");
+                     "not a regular file; give the path of a YAML file");
+        rc = -EINVAL;
+        goto cleanup;
+    }
+    if (st.st_size > CONFIG_FILE_MAX) {
+        fce_diag_add(diag, FCE_SEV_ERROR, path, NULL, NULL,
+                     "too large: %lld bytes, more than the 4MiB a "
+                     "configuration file may have",
+                     (long long)st.st_size);
         rc = -EINVAL;
         goto cleanup;
     }

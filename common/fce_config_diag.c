@@ -69,6 +69,19 @@ void fce_diag_error(struct fce_diag *diag, const char *path, const char *format,
     va_end(args);
 }
 
+bool fce_diag_has_error(const struct fce_diag *diag, const char *path)
+{
+    char needle[FCE_PATH_MAX + 4];
+
+    /* Messages read "error: FILE:LINE:COL: PATH: MESSAGE". */
+    snprintf(needle, sizeof(needle), " %s: ", path);
+    for (size_t i = 0; i < diag->count; i++)
+        if (strncmp(diag->messages[i], "error: ", 7) == 0 &&
+            strstr(diag->messages[i], needle))
+            return true;
+    return false;
+}
+
 void fce_diag_free(struct fce_diag *diag)
 {
     if (!diag)

@@ -56,6 +56,11 @@ void fce_diag_vadd(struct fce_diag *diag, enum fce_severity severity,
                    const char *name, const yaml_mark_t *mark, const char *path,
                    const char *format, va_list args);
 
+/* Whether diag already has an error on path, such as a value that did not
+ * parse. Later checks of the same key skip then, so only the root cause is
+ * reported. */
+bool fce_diag_has_error(const struct fce_diag *diag, const char *path);
+
 /* True for a plain scalar that YAML reads as null: empty, ~, null. */
 bool fce_yaml_is_null(const yaml_node_t *node);
 

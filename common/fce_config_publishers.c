@@ -244,6 +244,81 @@ static int grow(struct fce_config_impl *impl)
     return 0;
 }
 
+static void check_retry(const struct fce_yaml *yaml, yaml_node_t *mapping,
+                        const char *path, const struct fce_retry_policy *retry)
+{
+    char initial[32], max[32], key[FCE_PATH_MAX];
+
+    fce_path_join(key, path, "initialBackoff");
+    if (fce_diag_has_error(yaml->diag, key))
+        return;
+    fce_path_join(key, path, "maxBackoff");
+    if (fce_diag_has_error(yaml->diag, key))
+        return;
+    if (retry->initial_ms != 0 && retry->max_ms >= retry->initial_ms)
+        return;
+    fce_format_duration(retry->initial_ms, initial, sizeof(initial));
+    fce_format_duration(retry->max_ms, max, sizeof(max));
+    report(yaml, mapping, path,
+           "initialBackoff (%s) must be above 0 and at most maxBackoff (%s)",
+           initial, max);
+}
+
+/* The file.path of a publisher of type file, or NULL. */
+static const char *file_path(const struct fce_publisher_config *p)
+{
+    if (strcmp(p->type, "file") != 0 || !p->settings)
+        return NULL;
+    const struct fce_option *option =
+        fce_option_find(p->backend_type->options, "path");
+    if (!option || option->type != FCE_OPT_STRING)
+        return NULL;
+    return *(char *const *)((const char *)p->settings + option->offset);
+}
+
+/*
+ * Reports a file that two writers would share: the file.path of two
+ * publishers, or one publisher's file.path and another's (or its own)
+ * deadLetter. Paths are compared as written.
+ */
+static void check_paths(const struct fce_yaml *yaml,
+                        const struct fce_config *cfg,
+                        const struct fce_publisher_config *p,
+                        yaml_node_t *mapping)
+{
+    const char *own_file = file_path(p);
+    const char *own_dead = p->dead_letter_path;
+    char file_key[FCE_PATH_MAX], dead_key[FCE_PATH_MAX];
+
+    fce_path_join(file_key, p->origin, "file.path");
+    fce_path_join(dead_key, p->origin, "deadLetter");
+    if (own_file && own_dead && strcmp(own_file, own_dead) == 0)
+        report(yaml, mapping, dead_key,
+               "'%s' is also this publisher's file.path; give dead letters "
+               "their own file",
+               own_dead);
+    for (size_t i = 0; i + 1 < cfg->publisher_count; i++) {
+        const struct fce_publisher_config *other = &cfg->publishers[i];
+        const char *file = file_path(other);
+        if (own_file && file && strcmp(own_file, file) == 0)
+            report(yaml, mapping, file_key,
+                   "'%s' is also the file.path of the publisher from %s; give "
+                   "each publisher its own file",
+                   own_file, other->origin);
+        if (own_dead && file && strcmp(own_dead, file) == 0)
+            report(yaml, mapping, dead_key,
+                   "'%s' is the file.path of the publisher from %s; give dead "
+                   "letters their own file",
+                   own_dead, other->origin);
+        if (own_file && other->dead_letter_path &&
+            strcmp(own_file, other->dead_letter_path) == 0)
+            report(yaml, mapping, file_key,
+                   "'%s' is the deadLetter of the publisher from %s; give "
+                   "each file one writer",
+                   own_file, other->origin);
+    }
+}
+
 static void check_ring_capacity(const struct fce_yaml *yaml,
                                 yaml_node_t *mapping, const char *path,
                                 uint64_t capacity, uint64_t max_record)
@@ -312,10 +387,23 @@ static void add_publisher(const struct fce_yaml *yaml,
     if (own_capacity)
         check_ring_capacity(yaml, mapping, path, p->ring_capacity,
                             cfg->max_record);
+    /* A policy inherited from a top-level retry: in error was reported
+     * there. */
+    bool inherited = p->retry.initial_ms == impl->root.retry.initial_ms &&
+                     p->retry.max_ms == impl->root.retry.max_ms;
     fce_path_join(path, origin, "retry");
-    if (p->retry.initial_ms == 0 || p->retry.max_ms < p->retry.initial_ms)
-        report(yaml, mapping, path,
-               "initialBackoff must be above 0 and at most maxBackoff");
+    bool root_failed = fce_diag_has_error(yaml->diag, "retry") ||
+                       fce_diag_has_error(yaml->diag, "retry.initialBackoff") ||
+                       fce_diag_has_error(yaml->diag, "retry.maxBackoff");
+    if (!inherited || !root_failed)
+        check_retry(yaml, mapping, path, &p->retry);
+    fce_path_join(path, origin, "contentMode");
+    if (strcmp(type->name, "file") == 0 &&
+        p->content_mode == FCE_CONTENT_BINARY)
+        warn(yaml, where(yaml, mapping, "contentMode"), path,
+             "binary has no effect on type file, which writes structured "
+             "JSON lines; remove the key");
+    check_paths(yaml, cfg, p, mapping);
     if (type->validate && p->settings)
         type->validate(p->settings, p, yaml->diag);
 }
@@ -559,9 +647,9 @@ static void load_one(const struct fce_yaml *yaml, struct fce_config_impl *impl,
     check_name(yaml, &impl->pub, raw.name, where(yaml, item, "name"), sub);
     fce_path_join(sub, path, "type");
     bt = publisher_type(yaml, raw.type, where(yaml, item, "type"), sub);
-    check_foreign_blocks(yaml, item, bt, path);
     if (!bt)
         goto fail;
+    check_foreign_blocks(yaml, item, bt, path);
 
     fce_path_join(sub, path, "topicName");
     check_topic(yaml, bt->name, raw.topic, where(yaml, item, "topicName"), sub);

@@ -4,7 +4,7 @@
 # secrets, the committed docs/configuration.md, start order, determinism.
 . "$(dirname "$0")/../lib/tap.sh"
 
-tap_plan 22
+tap_plan 24
 fce=$BIN/fce
 data=$FCE_TOP/tests/data/config
 
@@ -33,8 +33,13 @@ check_eq "unknown key in cloudEvents is a warning" 0 $?
 check "the warning names the key and line" grep -q \
     'warning: .*secret.yaml:9:3: cloudEvents.futureKey: unknown key, ignored' \
     "$TEST_TMP/check.out"
-"$fce" config check --strict "$TEST_TMP/secret.yaml" >/dev/null 2>&1
+"$fce" config check --strict "$TEST_TMP/secret.yaml" >"$TEST_TMP/strict.out" \
+    2>"$TEST_TMP/strict.err"
 check_eq "--strict fails on the warning" 2 $?
+check_eq "--strict prints no valid line" "" "$(cat "$TEST_TMP/strict.out")"
+check "--strict names the warning count" grep -q \
+    'invalid with --strict: 1 warning(s)' "$TEST_TMP/strict.err"
+
 # Settings the kafka publisher would reject at open fail the check, so the
 # supervisor stops before it starts anything.
 cat >"$TEST_TMP/kafka-bad.yaml" <<YAML

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -273,9 +274,43 @@ static const struct bad_case bad_cases[] = {
     {"ingest: [1]\n" FILE_PUB, "ingest: expected a mapping, found a list",
      -EINVAL},
     {"supervisor: {restartBackoff: 1m, restartBackoffMax: 1s}\n" FILE_PUB,
-     "supervisor.restartBackoff: must be above 0", -EINVAL},
-    {"retry: {initialBackoff: 0}\n" FILE_PUB, "retry: initialBackoff must be",
+     "supervisor.restartBackoff: 1m must be above 0 and at most "
+     "restartBackoffMax (1s)",
      -EINVAL},
+    {"retry: {initialBackoff: 10s, maxBackoff: 1s}\n" FILE_PUB,
+     "retry: initialBackoff (10s) must be above 0 and at most maxBackoff (1s)",
+     -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: {path: x}\n"
+     "    retry: {initialBackoff: 0}\n",
+     "publishers[0].retry: initialBackoff (0ms) must be above 0", -EINVAL},
+    {"publishers:\n  - name: a\n    type: FILE\n    file: {path: x}\n",
+     "publishers[0].type: 'FILE' is not a backend type of this build", -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: {path: x}\n"
+     "    contentMode: binary\n",
+     "warning: test.yaml:5:18: publishers[0].contentMode: binary has no "
+     "effect on type file",
+     0},
+    {FILE_PUB "  - name: b\n    type: file\n    file: {path: /tmp/x}\n",
+     "publishers[1].file.path: '/tmp/x' is also the file.path of the "
+     "publisher from publishers[0]",
+     -EINVAL},
+    {FILE_PUB "  - name: b\n    type: file\n    file: {path: /tmp/y}\n"
+              "    deadLetter: /tmp/x\n",
+     "publishers[1].deadLetter: '/tmp/x' is the file.path of the publisher "
+     "from publishers[0]",
+     -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: {path: /tmp/x}\n"
+     "    deadLetter: /tmp/x\n",
+     "publishers[0].deadLetter: '/tmp/x' is also this publisher's file.path",
+     -EINVAL},
+    {"publishers:\n  - name: a\n    type: file\n    file: {path: /tmp/y}\n"
+     "    deadLetter: /tmp/x\n"
+     "  - name: b\n    type: file\n    file: {path: /tmp/x}\n",
+     "publishers[1].file.path: '/tmp/x' is the deadLetter of the publisher "
+     "from publishers[0]",
+     -EINVAL},
+    {"retry: {initialBackoff: 0}\n" FILE_PUB,
+     "retry: initialBackoff (0ms) must be", -EINVAL},
     {"cloudevent: {source: ''}\n" FILE_PUB, "cloudevent.source: empty",
      -EINVAL},
     {"rings: {}\n", "no publisher is configured", -EINVAL},
@@ -428,6 +463,38 @@ static void kafka_broker_lists_accepted(void **state)
     assert_int_equal(rc, 0);
     fce_config_free(config);
     fce_diag_free(&diag);
+}
+
+/* A value that fails to parse is reported once, with no knock-on errors
+ * from the checks that would read its zero. */
+static void parse_errors_reported_once(void **state)
+{
+    static const char *const cases[] = {
+        "rings: {capacity: lots}\n",
+        "rings: {capacity: -5}\n",
+        "rings: {capacity: 99999999999999999999999}\n",
+        "rings: {maxRecord: lots}\n",
+        "supervisor: {drainTimeout: 5 parsecs}\n",
+        "supervisor: {restartBackoff: soon}\n",
+        "retry: {initialBackoff: soon}\n",
+        "ingest: {idleTimeout: 10 parsecs}\n",
+        "ingest: {maxBodyBytes: big}\n",
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "%s%s", cases[i], FILE_PUB);
+        struct fce_config *config = NULL;
+        struct fce_diag diag;
+        int rc = load_text(text, &config, &diag);
+        if (diag.error_count != 1) {
+            print_message("# case %zu: %s", i, cases[i]);
+            print_diag(&diag);
+        }
+        assert_int_equal(rc, -EINVAL);
+        assert_int_equal(diag.error_count, 1);
+        assert_true(has_message(&diag, "is not valid"));
+        fce_diag_free(&diag);
+    }
 }
 
 static void secrets_masked(void **state)
@@ -704,6 +771,30 @@ static void missing_file_reported(void **state)
     fce_diag_free(&diag);
 }
 
+static void large_file_reported(void **state)
+{
+    char path[] = "/tmp/fce-config-large-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 5 << 20), 0);
+    close(fd);
+
+    struct fce_config *config;
+    struct fce_diag diag = {0};
+    int rc = fce_config_load(path, &config, &diag);
+    unlink(path);
+    print_diag(&diag);
+    assert_int_equal(rc, -EINVAL);
+    assert_true(has_message(&diag, "too large: 5242880 bytes, more than the "
+                                   "4MiB"));
+    fce_diag_free(&diag);
+
+    rc = fce_config_load("/tmp", &config, &diag);
+    assert_int_equal(rc, -EINVAL);
+    assert_true(has_message(&diag, "/tmp: not a regular file"));
+    fce_diag_free(&diag);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -712,6 +803,7 @@ int main(void)
         cmocka_unit_test(flyteadmin_gcp_example),
         cmocka_unit_test(config_error_paths),
         cmocka_unit_test(kafka_broker_lists_accepted),
+        cmocka_unit_test(parse_errors_reported_once),
         cmocka_unit_test(secrets_masked),
         cmocka_unit_test(defaults_and_paths),
         cmocka_unit_test(listeners_and_overrides),
@@ -719,6 +811,7 @@ int main(void)
         cmocka_unit_test(value_parsers),
         cmocka_unit_test(docs_list_every_key),
         cmocka_unit_test(missing_file_reported),
+        cmocka_unit_test(large_file_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
