@@ -25,10 +25,12 @@ BUILD=${BUILD:-build}
 events_wanted=${1:-${FCE_BENCH_EVENTS:-200000}}
 rounds=${2:-${FCE_BENCH_ROUNDS:-5}}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fce-bench-kafka.XXXXXX")
+# Rings live in shared memory, as the default rings.directory does.
+shm=$(mktemp -d "${FCE_BENCH_RING_DIR:-/dev/shm}/fce-bench-kafka.XXXXXX")
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT
 
@@ -67,12 +69,12 @@ rate() { python3 -c "print(round($1 / $2))"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 # The same ring contents for every round: written once, copied per round.
-"$BUILD/helpers/ce-feed" --ring "$tmp/full.ring" --create "$ring_size" \
+"$BUILD/helpers/ce-feed" --ring "$shm/full.ring" --create "$ring_size" \
     --list "$tmp/list" --repeat "$repeat" --unique \
     --kcat-out "$tmp/messages.txt" >/dev/null
 
 run_ours() {
-    local round=$1 dir=$tmp/ours-$1
+    local round=$1 dir=$shm/ours-$1
     mkdir -p "$dir"
     cat >"$dir/config.yaml" <<YAML
 rings: {directory: $dir, capacity: $ring_size, maxRecord: 1MiB}
@@ -85,7 +87,7 @@ publishers:
     batch: {maxRecords: 1000}
     kafka: {brokers: ["$bootstrap"]}
 YAML
-    cp "$tmp/full.ring" "$dir/bench.ring"
+    cp "$shm/full.ring" "$dir/bench.ring"
     "$BUILD/bench/kafka-ring-wait" "$dir/bench.ring" "$events" \
         >"$dir/wait.out" &
     local waiter=$!
