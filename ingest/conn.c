@@ -306,6 +306,14 @@ int ingest_commit(struct ingest *ingest, enum fce_kind kind,
     int rc = fce_event_parse(kind, data, len, &event, err, err_size);
     if (rc < 0)
         return -EINVAL;
+    if (!ingest->ring && ingest->ring_holder_pid) {
+        snprintf(err, err_size,
+                 "the ingest ring's producer side is held by another "
+                 "process (pid %d); retry once it exits",
+                 (int)ingest->ring_holder_pid);
+        rc = -ENODEV;
+        goto cleanup;
+    }
     if (!ingest->ring) {
         snprintf(err, err_size, "the ingest ring is not attached yet");
         rc = -ENODEV;
@@ -357,6 +365,34 @@ static void fit_body_limit(struct ingest *ingest)
             (unsigned long long)ingest->max_body_setting, info.max_record);
 }
 
+/* Logs a producer side held by another process, once per holder. */
+static void report_holder(struct ingest *ingest, struct fce_ring *ring)
+{
+    struct fce_ring_info info;
+    fce_ring_info(ring, &info);
+    if (info.producer_pid == ingest->ring_holder_pid)
+        return;
+    ingest->ring_holder_pid = info.producer_pid;
+    fce_warn("ingest",
+             "another process holds the producer side of the ingest "
+             "ring; not ready, retrying every second",
+             "ring=%s holder_pid=%d", fce_log_quote(ingest->ring_path),
+             (int)info.producer_pid);
+}
+
+/* Claims the producer side of a newly attached ring. Returns 0, or a
+ * negative errno with the ring detached. */
+static int claim(struct ingest *ingest, struct fce_ring *ring, char *err,
+                 size_t err_size)
+{
+    int rc = fce_ring_claim(ring, FCE_RING_PRODUCER, err, err_size);
+    if (rc == -EBUSY)
+        report_holder(ingest, ring);
+    if (rc < 0)
+        fce_ring_detach(ring);
+    return rc;
+}
+
 void ingest_try_attach(struct ingest *ingest, uint64_t now_ms)
 {
     if (ingest->ring || now_ms < ingest->next_attach_ms)
@@ -364,15 +400,20 @@ void ingest_try_attach(struct ingest *ingest, uint64_t now_ms)
     ingest->next_attach_ms = now_ms + 1000;
 
     char err[256] = "";
-    int rc =
-        fce_ring_attach(ingest->ring_path, &ingest->ring, err, sizeof(err));
+    struct fce_ring *ring = NULL;
+    int rc = fce_ring_attach(ingest->ring_path, &ring, err, sizeof(err));
+    if (rc == 0)
+        rc = claim(ingest, ring, err, sizeof(err));
     if (rc == 0) {
-        fce_info("ingest", "attached the ingest ring; ready", "ring=%s",
-                 fce_log_quote(ingest->ring_path));
+        ingest->ring = ring;
+        ingest->ring_holder_pid = 0;
+        fce_info("ingest", "claimed the ingest ring as its producer; ready",
+                 "ring=%s", fce_log_quote(ingest->ring_path));
         fit_body_limit(ingest);
         return;
     }
-    ingest->ring = NULL;
+    if (rc == -EBUSY)
+        return;
     static struct fce_log_limit limit;
     fce_log_limited(&limit, 30000, FCE_LOG_WARN, "ingest",
                     "cannot attach the ingest ring; not ready, retrying "

@@ -111,8 +111,9 @@ struct ingest {
     uint64_t max_body_setting;   /* max_body_bytes as configured */
     bool max_body_explicit;      /* set by the command line or a file */
     const char *ring_path;
-    struct fce_ring *ring; /* NULL until attached: readiness */
+    struct fce_ring *ring; /* NULL until attached and claimed: readiness */
     uint64_t next_attach_ms;
+    int32_t ring_holder_pid;     /* producer holding the ring, or 0 */
     const char *ring_directory;  /* every *.ring here shows in /metrics */
     const char *stats_directory; /* every *.stats here shows in /metrics */
     struct fce_stats *stats;     /* this process's stats file, or NULL */
@@ -229,9 +230,9 @@ void conn_consume(struct conn *conn, size_t n);
 int ingest_commit(struct ingest *ingest, enum fce_kind kind,
                   const uint8_t *data, size_t len, char *err, size_t err_size);
 
-/* Attaches the ring when it is not attached yet (retried once a second),
- * then lowers limits.max_body_bytes to the ring's maxRecord when it is
- * larger. */
+/* Attaches the ring and claims its producer side when that is not done
+ * yet (retried once a second), then lowers limits.max_body_bytes to the
+ * ring's maxRecord when it is larger. */
 void ingest_try_attach(struct ingest *ingest, uint64_t now_ms);
 
 /* Writes a 503 to a connection refused for the connection limit. */

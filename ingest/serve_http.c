@@ -138,9 +138,15 @@ static void serve_endpoint(struct conn *conn)
                      sizeof(body) - 1);
     } else if (conn->route == ROUTE_READYZ) {
         char message[512];
-        snprintf(message, sizeof(message),
-                 "not ready: the ingest ring %s is not attached yet",
-                 ingest->ring_path);
+        if (ingest->ring_holder_pid)
+            snprintf(message, sizeof(message),
+                     "not ready: the producer side of the ingest ring %s "
+                     "is held by another process (pid %d)",
+                     ingest->ring_path, (int)ingest->ring_holder_pid);
+        else
+            snprintf(message, sizeof(message),
+                     "not ready: the ingest ring %s is not attached yet",
+                     ingest->ring_path);
         http_error(conn, 503, REASON_ring_unavailable, "Retry-After: 1\r\n",
                    message);
     } else {

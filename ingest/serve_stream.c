@@ -72,10 +72,20 @@ void stream_timeout(struct conn *conn, uint64_t now_ms)
         conn->ingest->paused_count--;
         metrics_count_response(conn->ingest, ROUTE_STREAM, 503,
                                REASON_ring_full);
-        snprintf(message, sizeof(message),
-                 "the ingest ring stayed full for %u ms; resend from this "
-                 "frame",
-                 INGEST_BUSY_HOLD_MS);
+        if (conn->ingest->ring)
+            snprintf(message, sizeof(message),
+                     "the ingest ring stayed full for %u ms; resend from "
+                     "this frame",
+                     INGEST_BUSY_HOLD_MS);
+        else if (conn->ingest->ring_holder_pid)
+            snprintf(message, sizeof(message),
+                     "not ready: the ingest ring's producer side is held "
+                     "by another process (pid %d); resend from this frame",
+                     (int)conn->ingest->ring_holder_pid);
+        else
+            snprintf(message, sizeof(message),
+                     "not ready: the ingest ring is not attached yet; "
+                     "resend from this frame");
         stream_flush_ack(conn);
         stream_ack(conn, conn->paused_seq, FCE_STREAM_BUSY,
                    INGEST_BUSY_RETRY_MS, message);

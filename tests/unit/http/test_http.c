@@ -638,6 +638,79 @@ static void test_readiness_and_metrics(void **state)
     free(out);
 }
 
+/* A body limit above the ring's maxRecord is lowered at attach, so the
+ * 413 comes from the Content-Length and names the ring's limit. */
+static void test_body_limit_lowered_to_ring(void **state)
+{
+    struct fixture *f = setup_ring(1 << 20, 16384);
+    assert_int_equal(f->ingest.limits.max_body_bytes, 16384);
+    assert_int_equal(f->ingest.max_body_setting, 64 * 1024);
+
+    struct conn *conn;
+    char *out = exchange(f,
+                         "POST /api/v1/events/nodes HTTP/1.1\r\nHost: t\r\n"
+                         "Content-Type: application/x-protobuf\r\n"
+                         "Content-Length: 20000\r\n\r\n",
+                         0, &conn);
+    assert_non_null(strstr(out, "HTTP/1.1 413 "));
+    assert_non_null(strstr(out, "exceeds the limit of 16384 bytes (the "
+                                "ring's maxRecord)"));
+    assert_true(conn->close_after_flush);
+    free(out);
+    *state = f;
+    teardown(state);
+}
+
+/* A second ingest on a ring whose producer side is held stays not ready
+ * and names the holder. It claims the ring once the holder detaches. */
+static void test_producer_side_held(void **state)
+{
+    struct fixture *f = *state;
+    struct fixture second = {0};
+    second.ingest = f->ingest;
+    second.ingest.ring = NULL;
+    second.ingest.conns = NULL;
+    second.ingest.next_attach_ms = 0;
+    ingest_try_attach(&second.ingest, 0);
+    assert_null(second.ingest.ring);
+    assert_int_equal(second.ingest.ring_holder_pid, getpid());
+
+    char expected[128];
+    snprintf(expected, sizeof(expected), "held by another process (pid %d)",
+             (int)getpid());
+    char *out =
+        exchange(&second, "GET /readyz HTTP/1.1\r\nHost: t\r\n\r\n", 0, NULL);
+    assert_non_null(strstr(out, "HTTP/1.1 503 "));
+    assert_non_null(strstr(out, expected));
+    free(out);
+
+    struct fce_buf buf = FCE_BUF_INIT;
+    append_post(&buf, "/api/v1/events/nodes", "valid/002-node-start.pb",
+                "application/x-protobuf");
+    out = exchange(&second, buf.data, buf.len, NULL);
+    assert_non_null(strstr(out, "HTTP/1.1 503 "));
+    assert_non_null(strstr(out, expected));
+    free(out);
+
+    /* Retries wait a second; then the released side is claimed. */
+    fce_ring_detach(f->ingest.ring);
+    f->ingest.ring = NULL;
+    ingest_try_attach(&second.ingest, 500);
+    assert_null(second.ingest.ring);
+    ingest_try_attach(&second.ingest, 1000);
+    assert_non_null(second.ingest.ring);
+    assert_int_equal(second.ingest.ring_holder_pid, 0);
+    out = exchange(&second, buf.data, buf.len, NULL);
+    assert_non_null(strstr(out, "HTTP/1.1 200 OK"));
+    free(out);
+    assert_int_equal(drain_ring(f, NULL, 0), 1);
+
+    fce_buf_free(&buf);
+    while (second.ingest.conns)
+        conn_free(second.ingest.conns);
+    f->ingest.ring = second.ingest.ring;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -664,6 +737,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expect_continue, setup, teardown),
         cmocka_unit_test(test_ring_full_503),
+        cmocka_unit_test(test_body_limit_lowered_to_ring),
+        cmocka_unit_test_setup_teardown(test_producer_side_held, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_request_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readiness_and_metrics, setup,
