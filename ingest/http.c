@@ -156,7 +156,7 @@ static int parse_request_line(const char *line, size_t len,
         version[7] < '0' || version[7] > '9')
         return fail(error, 400, "bad_request",
                     "invalid request line: malformed HTTP version");
-    if (version[5] != '1')
+    if (version[5] != '1' || version[7] > '1')
         return fail(error, 505, "version_not_supported",
                     "only HTTP/1.0 and HTTP/1.1 are supported");
     request->version_minor = version[7] - '0';
@@ -208,6 +208,43 @@ static bool name_is(const char *name, size_t len, const char *expected)
     return strlen(expected) == len && strncasecmp(name, expected, len) == 0;
 }
 
+/*
+ * Takes an Expect field: 100-continue is the only expectation defined
+ * (RFC 9110 section 10.1.1), so any other member gets 417. HTTP/1.0
+ * clients do not wait for 100 Continue, and the RFC has servers ignore
+ * their 100-continue.
+ */
+static int apply_expect(const char *value, size_t len,
+                        struct fce_http_head *request,
+                        struct fce_http_head_error *error)
+{
+    size_t i = 0;
+    while (i < len) {
+        while (i < len &&
+               (value[i] == ' ' || value[i] == '\t' || value[i] == ','))
+            i++;
+        size_t start = i;
+        while (i < len && value[i] != ',')
+            i++;
+        size_t end = i;
+        while (end > start && (value[end - 1] == ' ' || value[end - 1] == '\t'))
+            end--;
+        if (end == start)
+            continue;
+        if (end - start != 12 ||
+            strncasecmp(value + start, "100-continue", 12) != 0) {
+            fail(error, 417, "expectation_failed", "");
+            snprintf(error->message, sizeof(error->message),
+                     "unsupported expectation '%.*s'; only Expect: "
+                     "100-continue is supported",
+                     (int)(end - start < 64 ? end - start : 64), value + start);
+            return -EINVAL;
+        }
+        request->expect_continue = request->version_minor >= 1;
+    }
+    return 0;
+}
+
 struct head_state {
     bool seen_host;
     bool seen_connection_token;
@@ -244,7 +281,7 @@ static int apply_header(const char *name, size_t name_len, const char *value,
             request->keep_alive = true;
         }
     } else if (name_is(name, name_len, "Expect")) {
-        request->expect_continue = has_token(value, value_len, "100-continue");
+        return apply_expect(value, value_len, request, error);
     } else if (name_is(name, name_len, "Content-Type")) {
         size_t type_len = span_until(value, value_len, ";");
         while (type_len > 0 &&
@@ -368,6 +405,8 @@ const char *fce_http_status_text(int status)
         return "Content Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
     case 431:
         return "Request Header Fields Too Large";
     case 500:

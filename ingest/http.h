@@ -47,7 +47,7 @@ struct fce_http_head {
     bool has_content_length;
     uint64_t content_length;
     bool has_transfer_encoding;
-    bool expect_continue;     /* Expect: 100-continue */
+    bool expect_continue;     /* Expect: 100-continue, HTTP/1.1 only */
     const char *content_type; /* media type without parameters, or NULL */
     size_t content_type_len;
     size_t head_len; /* bytes of the head, final empty line included */
@@ -80,8 +80,9 @@ int fce_http_head_check(const char *data, size_t len,
 /*
  * Parses a complete head of head_len bytes (from fce_http_head_end()).
  * Returns 0 with *request filled, or -EINVAL with error filled: 400 for a
- * malformed request line, header or Content-Length, 431 for too many
- * header fields, 505 for an HTTP version other than 1.0 and 1.1.
+ * malformed request line, header or Content-Length, 417 for an Expect
+ * member other than 100-continue, 431 for too many header fields, 505 for
+ * an HTTP version other than 1.0 and 1.1.
  */
 int fce_http_head_parse(const char *data, size_t head_len,
                         struct fce_http_head *request,

@@ -71,8 +71,8 @@ enum ingest_route {
 /* HTTP status codes that metrics count one by one; others count as 0. */
 // clang-format off
 #define INGEST_STATUS_CODES                                                    \
-    X(0) X(200) X(400) X(404) X(405) X(408) X(411) X(413) X(415) X(431)       \
-    X(500) X(501) X(503) X(505)
+    X(0) X(200) X(400) X(404) X(405) X(408) X(411) X(413) X(415) X(417)       \
+    X(431) X(500) X(501) X(503) X(505)
 #define X(code) +1
 enum { INGEST_STATUS_COUNT = 0 INGEST_STATUS_CODES };
 #undef X
@@ -85,7 +85,7 @@ enum { INGEST_STATUS_COUNT = 0 INGEST_STATUS_CODES };
     X(bad_request) X(bad_content_length) X(length_required)                   \
     X(not_implemented) X(version_not_supported) X(request_timeout)            \
     X(too_many_connections) X(bad_preamble) X(stream_protocol)                \
-    X(invalid_kind) X(other)
+    X(invalid_kind) X(expectation_failed) X(other)
 #define X(name) REASON_##name,
 enum ingest_reason { INGEST_REASONS REASON_COUNT };
 #undef X

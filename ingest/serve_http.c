@@ -404,6 +404,8 @@ static bool read_head(struct conn *conn, uint64_t now_ms)
             reason = REASON_header_too_large;
         else if (error.status == 505)
             reason = REASON_version_not_supported;
+        else if (error.status == 417)
+            reason = REASON_expectation_failed;
         else if (strcmp(error.reason, "bad_content_length") == 0)
             reason = REASON_bad_content_length;
         error_close(conn, error.status, reason, error.message);

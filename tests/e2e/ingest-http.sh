@@ -153,6 +153,13 @@ cases = [
     ("bad request line", b"GET  / HTTP/1.1\r\nHost: t\r\n\r\n", 400, True),
     ("no version", b"GET /healthz\r\n\r\n", 400, True),
     ("HTTP/2.0 text", b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505, True),
+    ("HTTP/1.2", P.replace(b"HTTP/1.1", b"HTTP/1.2") + b"Content-Type: application/x-protobuf\r\n"
+     b"Content-Length: 0\r\n\r\n", 505, True),
+    ("HTTP/1.9 GET", b"GET /healthz HTTP/1.9\r\nHost: t\r\n\r\n", 505, True),
+    ("unsupported Expect", P + b"Content-Type: application/x-protobuf\r\n"
+     b"Expect: 200-ok\r\nContent-Length: 2\r\n\r\nxx", 417, True),
+    ("Expect with a second member", b"GET /healthz HTTP/1.1\r\nHost: t\r\n"
+     b"Expect: 100-continue, x-y\r\n\r\n", 417, True),
     ("binary garbage", b"\x16\x03\x01\x00\xa5\x01\x00", 400, True),
     ("bad Content-Length", P + b"Content-Type: application/x-protobuf\r\n"
      b"Content-Length: 12abc\r\n\r\n", 400, True),
@@ -209,7 +216,7 @@ for name, raw, status, closes in cases:
 print("; ".join(bad) if bad else "all %d cases" % len(cases))
 EOF
 )
-    check_eq "$io: malformed HTTP table" "all 18 cases" "$out"
+    check_eq "$io: malformed HTTP table" "all 22 cases" "$out"
     check_eq "$io: malformed requests add nothing to the ring" \
         $((valid_count * 4)) "$(records_in "$ring")"
 

@@ -53,6 +53,57 @@ static void test_parse_post(void **state)
     assert_int_equal(head.head_len, strlen(text));
 }
 
+static void test_parse_expect(void **state)
+{
+    struct fce_http_head head;
+    struct fce_http_head_error error;
+    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Expect: 100-Continue\r\n\r\n",
+                           &head, &error),
+                     0);
+    assert_true(head.expect_continue);
+
+    /* HTTP/1.0 clients do not wait for 100 Continue. */
+    assert_int_equal(
+        parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", &head, &error),
+        0);
+    assert_false(head.expect_continue);
+
+    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Expect: 200-ok\r\n\r\n",
+                           &head, &error),
+                     -EINVAL);
+    assert_int_equal(error.status, 417);
+    assert_string_equal(error.reason, "expectation_failed");
+    assert_non_null(strstr(error.message, "'200-ok'"));
+
+    assert_int_equal(parse("POST / HTTP/1.1\r\nHost: a\r\n"
+                           "Expect: 100-continue, x\r\n\r\n",
+                           &head, &error),
+                     -EINVAL);
+    assert_int_equal(error.status, 417);
+}
+
+static void test_parse_versions(void **state)
+{
+    static const char *const rejected[] = {"HTTP/1.2", "HTTP/1.9", "HTTP/2.0",
+                                           "HTTP/0.9"};
+    struct fce_http_head head;
+    struct fce_http_head_error error;
+    char text[64];
+    for (size_t i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
+        snprintf(text, sizeof(text), "GET / %s\r\nHost: a\r\n\r\n",
+                 rejected[i]);
+        assert_int_equal(parse(text, &head, &error), -EINVAL);
+        assert_int_equal(error.status, 505);
+    }
+    assert_int_equal(parse("GET / HTTP/1.0\r\n\r\n", &head, &error), 0);
+    assert_int_equal(head.version_minor, 0);
+    assert_int_equal(parse("GET / HTTP/1.1\r\nHost: a\r\n\r\n", &head, &error),
+                     0);
+    assert_int_equal(head.version_minor, 1);
+}
+
 static void test_parse_connection(void **state)
 {
     struct fce_http_head head;
@@ -470,6 +521,13 @@ static void test_error_table(void **state)
         {"BREW /api/v1/events/nodes HTTP/1.1\r\nHost: t\r\n\r\n", "501",
          "method BREW is not implemented", false},
         {"GET / HTTP/3.0\r\nHost: t\r\n\r\n", "505", "HTTP/1.0", true},
+        {"POST /api/v1/events/nodes HTTP/1.2\r\nHost: t\r\n"
+         "Content-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n",
+         "505", "HTTP/1.0 and HTTP/1.1", true},
+        {"POST /api/v1/events/nodes HTTP/1.1\r\nHost: t\r\n"
+         "Content-Type: application/x-protobuf\r\nExpect: 200-ok\r\n"
+         "Content-Length: 2\r\n\r\nxx",
+         "417", "unsupported expectation '200-ok'", true},
         {"GET  / HTTP/1.1\r\nHost: t\r\n\r\n", "400", "request line", true},
         {"\x16\x03\x01\x02\x00", "400", "method must be a token", true},
     };
@@ -715,6 +773,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_post),
+        cmocka_unit_test(test_parse_expect),
+        cmocka_unit_test(test_parse_versions),
         cmocka_unit_test(test_parse_connection),
         cmocka_unit_test(test_parse_absolute_form),
         cmocka_unit_test(test_head_end_byte_by_byte),
