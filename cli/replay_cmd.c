@@ -55,6 +55,18 @@ static void usage(FILE *out)
             "the name)\n"
             "  --http         POST over HTTP instead of the stream protocol\n"
             "  --window N     stream frames in flight (default 256)\n"
+            "  --timeout DURATION\n"
+            "                 wait this long for each acknowledgement or "
+            "response\n"
+            "                 (default 30s; 500ms, 10s, 1m; a bare number "
+            "is ms)\n"
+            "  --busy-timeout DURATION\n"
+            "                 keep resending while ingest answers BUSY "
+            "(stream) or\n"
+            "                 503 (HTTP) because its ring is full or not "
+            "ready, for at\n"
+            "                 most this long (default 60s); then events "
+            "fail\n"
             "  --no-progress  no progress bar even on a terminal\n");
 }
 
@@ -318,6 +330,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
         {"http", no_argument, NULL, 'H'},
         {"window", required_argument, NULL, 'w'},
         {"no-progress", no_argument, NULL, 'P'},
+        {"timeout", required_argument, NULL, 't'},
+        {"busy-timeout", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -370,6 +384,17 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
             break;
         case 'P':
             a->no_progress = true;
+            break;
+        case 't':
+        case 'B':
+            if (fce_client_parse_timeout(optarg,
+                                         opt == 't' ? &a->opts.timeout_ms
+                                                    : &a->opts.busy_timeout_ms,
+                                         err, sizeof(err)) < 0) {
+                fprintf(stderr, "fce replay: invalid --%s: %s\n",
+                        opt == 't' ? "timeout" : "busy-timeout", err);
+                return -EINVAL;
+            }
             break;
         case 'h':
             usage(stdout);

@@ -32,8 +32,18 @@ static void usage(FILE *out)
             "from each\n"
             "                 file name, e.g. 012-task-queued.pb)\n"
             "  --http         POST over HTTP instead of the stream protocol\n"
-            "  --timeout MS   wait this long for each acknowledgement "
-            "(default 30000)\n"
+            "  --timeout DURATION\n"
+            "                 wait this long for each acknowledgement or "
+            "response\n"
+            "                 (default 30s; 500ms, 10s, 1m; a bare number "
+            "is ms)\n"
+            "  --busy-timeout DURATION\n"
+            "                 keep resending while ingest answers BUSY "
+            "(stream) or\n"
+            "                 503 (HTTP) because its ring is full or not "
+            "ready, for at\n"
+            "                 most this long (default 60s); then the event "
+            "fails\n"
             "  --quiet        print only rejections, failures and the "
             "summary\n");
 }
@@ -146,6 +156,7 @@ int fce_cmd_send(int argc, char **argv)
         {"kind", required_argument, NULL, 'k'},
         {"http", no_argument, NULL, 'H'},
         {"timeout", required_argument, NULL, 't'},
+        {"busy-timeout", required_argument, NULL, 'B'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -182,12 +193,13 @@ int fce_cmd_send(int argc, char **argv)
             opts.transport = FCE_CLIENT_HTTP;
             break;
         case 't':
-            opts.timeout_ms = atoi(optarg);
-            if (opts.timeout_ms <= 0) {
-                fprintf(stderr,
-                        "fce send: invalid --timeout '%s'; expected "
-                        "milliseconds > 0\n",
-                        optarg);
+        case 'B':
+            if (fce_client_parse_timeout(optarg,
+                                         opt == 't' ? &opts.timeout_ms
+                                                    : &opts.busy_timeout_ms,
+                                         err, sizeof(err)) < 0) {
+                fprintf(stderr, "fce send: invalid --%s: %s\n",
+                        opt == 't' ? "timeout" : "busy-timeout", err);
                 return 2;
             }
             break;

@@ -343,6 +343,7 @@ int fce_stream_ack_decode(const uint8_t *data, size_t len,
 /* ---- the sending client ---- */
 
 #include <ctype.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -352,6 +353,8 @@ int fce_stream_ack_decode(const uint8_t *data, size_t len,
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "fce_config_internal.h" /* fce_parse_duration */
 
 #define CLIENT_DEFAULT_WINDOW     256
 #define CLIENT_DEFAULT_TIMEOUT_MS 30000
@@ -378,10 +381,12 @@ struct fce_client {
     uint64_t next_seq;
     struct fce_buf out; /* bytes not yet written to the socket */
     size_t out_off;
-    struct fce_buf in; /* bytes read and not yet decoded */
-    int reconnects;    /* since the last progress */
-    uint64_t busy_since_ms;
+    struct fce_buf in;       /* bytes read and not yet decoded */
+    int reconnects;          /* since the last progress */
+    uint64_t busy_since_ms;  /* first BUSY (or 503) since the last progress */
     uint32_t retry_after_ms; /* set by a busy ack: reconnect after this */
+    uint64_t acks;           /* acks received, BUSY included */
+    char busy_message[256];  /* the last BUSY ack's or 503's message */
     bool broken;             /* a protocol error: no more sending */
     size_t failed;           /* events reported FAILED */
 };
@@ -712,6 +717,7 @@ static int apply_ack(struct fce_client *client,
     char message[FCE_STREAM_ACK_MAX + 1];
     snprintf(message, sizeof(message), "%.*s", (int)ack->message_len,
              ack->message);
+    client->acks++;
 
     while (client->count > 0 && queue_at(client, 0)->seq < ack->seq)
         settle_front(client, FCE_CLIENT_ACCEPTED, NULL);
@@ -738,6 +744,8 @@ static int apply_ack(struct fce_client *client,
     case FCE_STREAM_BUSY:
         if (!client->busy_since_ms)
             client->busy_since_ms = now_ms();
+        snprintf(client->busy_message, sizeof(client->busy_message), "%.200s",
+                 message);
         client->retry_after_ms =
             ack->retry_after_ms ? ack->retry_after_ms : 100;
         return 0;
@@ -774,6 +782,22 @@ static int decode_acks(struct fce_client *client, char *err, size_t err_size)
     return rc;
 }
 
+/* Returns whether ingest has been busy (ring full or not ready) for the
+ * busy timeout, with the message in err. answer is "BUSY" or "503". */
+static bool busy_expired(struct fce_client *client, const char *answer,
+                         char *err, size_t err_size)
+{
+    uint64_t busy = now_ms() - client->busy_since_ms;
+    if (!client->busy_since_ms || busy < (uint64_t)client->opts.busy_timeout_ms)
+        return false;
+    snprintf(err, err_size,
+             "ingest answered %s for %llu ms, past the busy timeout of %d "
+             "ms (its ring stayed full or not ready): %s",
+             answer, (unsigned long long)busy, client->opts.busy_timeout_ms,
+             client->busy_message);
+    return true;
+}
+
 /* Reconnects after a busy ack or a lost connection and resends every
  * unsettled frame. Returns 0, or a negative errno after giving up. */
 static int stream_reconnect(struct fce_client *client, const char *why,
@@ -783,14 +807,8 @@ static int stream_reconnect(struct fce_client *client, const char *why,
     for (;;) {
         uint32_t delay = client->retry_after_ms;
         if (delay) {
-            uint64_t busy = now_ms() - client->busy_since_ms;
-            if (busy >= (uint64_t)client->opts.busy_timeout_ms) {
-                snprintf(err, err_size,
-                         "ingest stayed busy (ring full) "
-                         "for %llu ms",
-                         (unsigned long long)busy);
+            if (busy_expired(client, "BUSY", err, err_size))
                 return -EBUSY;
-            }
         } else {
             if (client->opts.max_reconnects < 0 ||
                 client->reconnects >= client->opts.max_reconnects) {
@@ -865,12 +883,20 @@ static int stream_wait(struct fce_client *client, size_t limit, char *err,
 {
     uint64_t deadline = now_ms() + (uint64_t)client->opts.timeout_ms;
     size_t before = client->count;
+    uint64_t acks_before = client->acks;
     while (client->count >= limit && client->count > 0) {
         int rc = stream_pump(client, 100, err, err_size);
         if (rc == -ETIMEDOUT) {
-            if (client->count < before) {
+            /* Any ack, BUSY included, is an answer. While ingest is busy
+             * it holds frames before it answers, and the busy timeout
+             * bounds the wait instead of the ack timeout. */
+            if (client->count < before || client->acks != acks_before) {
                 before = client->count;
+                acks_before = client->acks;
                 deadline = now_ms() + (uint64_t)client->opts.timeout_ms;
+            } else if (client->busy_since_ms) {
+                if (busy_expired(client, "BUSY", err, err_size))
+                    return -EBUSY;
             } else if (now_ms() >= deadline) {
                 snprintf(err, err_size, "no ack from ingest within %d ms",
                          client->opts.timeout_ms);
@@ -1010,7 +1036,7 @@ static int http_exchange(struct fce_client *client, const struct pending *p,
 static int http_deliver(struct fce_client *client, char *err, size_t err_size)
 {
     struct pending *p = queue_at(client, 0);
-    uint64_t busy_since = 0;
+    client->busy_since_ms = 0;
     for (;;) {
         struct http_response response = {0};
         int rc = client->fd < 0 ? client_connect(client, err, err_size) : 0;
@@ -1033,14 +1059,12 @@ static int http_deliver(struct fce_client *client, char *err, size_t err_size)
             client_disconnect(client);
 
         if (response.status == 503) {
-            uint64_t now = now_ms();
-            if (!busy_since)
-                busy_since = now;
-            if (now - busy_since >= (uint64_t)client->opts.busy_timeout_ms) {
-                snprintf(err, err_size, "ingest stayed busy: %s",
-                         response.message);
+            if (!client->busy_since_ms)
+                client->busy_since_ms = now_ms();
+            snprintf(client->busy_message, sizeof(client->busy_message),
+                     "%.200s", response.message);
+            if (busy_expired(client, "503", err, err_size))
                 goto failed;
-            }
             uint64_t wait = response.retry_after_s * 1000;
             sleep_ms(wait ? (uint32_t)(wait > 5000 ? 5000 : wait) : 100);
             continue;
@@ -1128,6 +1152,27 @@ int fce_client_finish(struct fce_client *client, char *err, size_t err_size)
         rc = -EIO;
     }
     return rc;
+}
+
+int fce_client_parse_timeout(const char *text, int *ms, char *err,
+                             size_t err_size)
+{
+    uint64_t value;
+    if (text[strspn(text, " ")] == '-') {
+        snprintf(err, err_size,
+                 "'%s' is negative; give a duration such as 500ms or 10s",
+                 text);
+        return -EINVAL;
+    }
+    if (fce_parse_duration(text, &value) < 0 || value == 0 || value > INT_MAX) {
+        snprintf(err, err_size,
+                 "'%s' is not a duration from 1ms to 24 days; give one "
+                 "such as 500ms, 10s or 1m (a bare number is milliseconds)",
+                 text);
+        return -EINVAL;
+    }
+    *ms = (int)value;
+    return 0;
 }
 
 uint32_t fce_client_kind_from_name(const char *path)

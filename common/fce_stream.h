@@ -156,10 +156,12 @@ struct fce_client_options {
     const char *unix_path; /* Unix socket path; overrides host and port */
     enum fce_client_transport transport;
     size_t window;       /* stream: frames in flight, 0 means 256 */
-    int timeout_ms;      /* wait for an ack or response, 0 means 30000 */
+    int timeout_ms;      /* wait for an ack or response, 0 means 30000;
+                          * a BUSY ack counts as an answer */
     int max_reconnects;  /* per connection loss, 0 means 5, -1 none */
-    int busy_timeout_ms; /* give up when ingest stays busy this long
-                          * (ring full), 0 means 60000 */
+    int busy_timeout_ms; /* give up when ingest keeps answering BUSY or
+                          * 503 (ring full, not ready) this long, in both
+                          * transports; 0 means 60000 */
     fce_client_result_fn on_result;
     void *ctx;
 };
@@ -193,6 +195,15 @@ int fce_client_send(struct fce_client *client, uint32_t kind, const void *data,
 /* Waits until every event sent has a result. Returns 0 or a negative errno
  * when some events failed for connection reasons (their results say so). */
 int fce_client_finish(struct fce_client *client, char *err, size_t err_size);
+
+/*
+ * Parses a timeout option of the sending commands as the configuration
+ * parses a duration (250ms, 10s, 1m30s; a bare number is milliseconds)
+ * into *ms, which must end up between 1 and INT_MAX. Returns 0, or
+ * -EINVAL with the reason and the value in err.
+ */
+int fce_client_parse_timeout(const char *text, int *ms, char *err,
+                             size_t err_size);
 
 /*
  * Guesses the kind of a request file from its name: the first word of the

@@ -10,4 +10,4 @@ $(eval $(call fce_bin,fce-ingest,$(INGEST_SRCS) $(OPTION_SRCS),\
 # libFuzzer drives them directly.
 $(eval $(call fce_fuzz,ingest_http,tests/fuzz/ingest_http.c ingest/http.c,,))
 $(eval $(call fce_fuzz,ingest_stream,tests/fuzz/ingest_stream.c \
-    common/fce_stream.c common/fce_buf.c,,))
+    common/fce_stream.c common/fce_buf.c common/fce_option_parse.c,,))
