@@ -11,7 +11,8 @@
  * of a protobuf message):
  *
  *   message Frame {             // sender -> ingest
- *     uint64 sequence = 1;      // strictly increasing per connection, >= 1
+ *     uint64 sequence = 1;      // strictly increasing per connection,
+ *                               // 1..2^64-1; nothing can follow 2^64-1
  *     uint32 kind     = 2;      // 1 workflow, 2 node, 3 task
  *     bytes  request  = 3;      // the *ExecutionEventRequest bytes
  *   }
@@ -26,8 +27,8 @@
  * earlier unsettled frame as committed to the ring, and frame N by its
  * status. BUSY and ERROR also cover every later frame, and the oldest
  * unsettled frame when N is not one of them (a malformed frame whose
- * sequence could not be read). docs/ingest.md describes the protocol for
- * sender authors.
+ * sequence could not be read, or sequence 0 after a frame numbered
+ * 2^64-1). docs/ingest.md describes the protocol for sender authors.
  *
  * The codec functions are pure (no I/O, no logging) so they fuzz and test
  * without sockets. The client does blocking socket I/O and never logs: it

@@ -31,7 +31,10 @@ void stream_flush_ack(struct conn *conn)
         stream_ack(conn, conn->last_seq, FCE_STREAM_OK, 0, NULL);
 }
 
-/* Ends the stream: frames from seq on were not processed. */
+/* Ends the stream: the frames after the last processed one were not. The
+ * ERROR names the sequence after it, or 0 after the top of the sequence
+ * space, and either way settles nothing more and covers every unsettled
+ * frame. */
 static void protocol_error(struct conn *conn, enum ingest_reason reason,
                            const char *message)
 {
@@ -42,7 +45,8 @@ static void protocol_error(struct conn *conn, enum ingest_reason reason,
                     fce_log_quote(message));
     metrics_count_response(conn->ingest, ROUTE_STREAM, 400, reason);
     stream_flush_ack(conn);
-    stream_ack(conn, conn->last_seq + 1, FCE_STREAM_ERROR, 0, message);
+    stream_ack(conn, conn->last_seq == UINT64_MAX ? 0 : conn->last_seq + 1,
+               FCE_STREAM_ERROR, 0, message);
     conn->close_after_flush = true;
 }
 
@@ -132,6 +136,38 @@ static bool serve_frame(struct conn *conn, const struct fce_stream_frame *frame,
     return true;
 }
 
+/*
+ * Checks a decoded frame's sequence, which must exceed the previous one.
+ * A malformed frame whose sequence did not decode (rc -EBADMSG with seq 0)
+ * cannot be rejected by name, so it ends the stream with the decoder's
+ * message. So does any frame after sequence 2^64-1, the last one a
+ * connection can carry. Returns false when it ended the stream.
+ */
+static bool check_sequence(struct conn *conn,
+                           const struct fce_stream_frame *frame, int rc,
+                           const char *decode_error)
+{
+    char message[200];
+    if (rc == -EBADMSG && frame->seq == 0)
+        snprintf(message, sizeof(message),
+                 "malformed frame without a readable sequence: %s",
+                 decode_error);
+    else if (conn->last_seq == UINT64_MAX)
+        snprintf(message, sizeof(message),
+                 "no sequence is left after %llu on this connection; open "
+                 "a new connection and number frames from 1 again",
+                 (unsigned long long)UINT64_MAX);
+    else if (frame->seq <= conn->last_seq)
+        snprintf(message, sizeof(message),
+                 "sequence %llu is not greater than the previous %llu",
+                 (unsigned long long)frame->seq,
+                 (unsigned long long)conn->last_seq);
+    else
+        return true;
+    protocol_error(conn, REASON_stream_protocol, message);
+    return false;
+}
+
 bool stream_step(struct conn *conn, uint64_t now_ms)
 {
     const uint8_t *data = (const uint8_t *)conn->in.data + conn->in_off;
@@ -158,18 +194,15 @@ bool stream_step(struct conn *conn, uint64_t now_ms)
                        err);
         return true;
     }
-    if (frame.seq <= conn->last_seq) {
-        snprintf(err, sizeof(err),
-                 "sequence %llu is not greater than the previous %llu",
-                 (unsigned long long)frame.seq,
-                 (unsigned long long)conn->last_seq);
-        protocol_error(conn, REASON_stream_protocol, err);
+    if (!check_sequence(conn, &frame, rc, err))
         return true;
-    }
-    if (rc == -EBADMSG)
-        reject_frame(conn, frame.seq, REASON_stream_protocol, err);
-    else if (!serve_frame(conn, &frame, now_ms))
+    if (rc == -EBADMSG) {
+        char message[200];
+        snprintf(message, sizeof(message), "malformed frame: %s", err);
+        reject_frame(conn, frame.seq, REASON_stream_protocol, message);
+    } else if (!serve_frame(conn, &frame, now_ms)) {
         return false;
+    }
 
     conn_consume(conn, used);
     conn->request_start_ms = 0;

@@ -430,6 +430,79 @@ static void test_stream_sequence_must_grow(void **state)
     fce_buf_free(&buf);
 }
 
+/* A frame envelope with a field number 0 after the given bytes. */
+static void add_malformed_frame(struct fce_buf *buf, const uint8_t *prefix,
+                                size_t prefix_len)
+{
+    fce_stream_varint_put(buf, prefix_len + 2);
+    fce_buf_append(buf, prefix, prefix_len);
+    fce_buf_append(buf, "\x00\x00", 2);
+}
+
+static void test_stream_malformed_frames(void **state)
+{
+    struct fixture *f = *state;
+    static const uint8_t seq_two[] = {0x08, 0x02};
+    struct fce_buf buf = FCE_BUF_INIT;
+    fce_buf_append(&buf, fce_stream_preamble, FCE_STREAM_PREAMBLE_LEN);
+    add_frame(&buf, 1, FCE_KIND_NODE, "valid/002-node-start.pb");
+    add_malformed_frame(&buf, seq_two, sizeof(seq_two));
+    add_frame(&buf, 3, FCE_KIND_NODE, "valid/003-node-queued.pb");
+    add_malformed_frame(&buf, NULL, 0);
+
+    struct conn *conn = conn_new(&f->ingest, -1, 0);
+    conn_input(conn, buf.data, buf.len, 0);
+    struct fce_stream_ack acks[8];
+    char messages[8][160];
+    assert_int_equal(take_acks(conn, acks, messages, 8, true), 3);
+
+    /* A readable sequence: rejected by name (settling frame 1 as
+     * committed), and the stream goes on. */
+    assert_true(acks[0].seq == 2);
+    assert_int_equal(acks[0].status, FCE_STREAM_REJECTED);
+    assert_string_equal(acks[0].message,
+                        "malformed frame: invalid field number 0");
+    assert_true(acks[1].seq == 3);
+    assert_int_equal(acks[1].status, FCE_STREAM_OK);
+
+    /* No readable sequence: the decoder's message ends the stream. */
+    assert_true(acks[2].seq == 4);
+    assert_int_equal(acks[2].status, FCE_STREAM_ERROR);
+    assert_string_equal(acks[2].message,
+                        "malformed frame without a readable sequence: "
+                        "invalid field number 0");
+    assert_true(conn->close_after_flush);
+    assert_int_equal(drain_ring(f), 2);
+    fce_buf_free(&buf);
+}
+
+static void test_stream_last_sequence(void **state)
+{
+    struct fixture *f = *state;
+    struct fce_buf buf = FCE_BUF_INIT;
+    fce_buf_append(&buf, fce_stream_preamble, FCE_STREAM_PREAMBLE_LEN);
+    add_frame(&buf, UINT64_MAX - 1, FCE_KIND_NODE, "valid/002-node-start.pb");
+    add_frame(&buf, UINT64_MAX, FCE_KIND_NODE, "valid/003-node-queued.pb");
+    add_frame(&buf, 1, FCE_KIND_NODE, "valid/004-node-running.pb");
+
+    struct conn *conn = conn_new(&f->ingest, -1, 0);
+    conn_input(conn, buf.data, buf.len, 0);
+    struct fce_stream_ack acks[4];
+    char messages[4][160];
+    assert_int_equal(take_acks(conn, acks, messages, 4, true), 2);
+    assert_true(acks[0].seq == UINT64_MAX);
+    assert_int_equal(acks[0].status, FCE_STREAM_OK);
+
+    /* The ERROR after the top names sequence 0, not a wrapped number. */
+    assert_true(acks[1].seq == 0);
+    assert_int_equal(acks[1].status, FCE_STREAM_ERROR);
+    assert_non_null(strstr(acks[1].message,
+                           "no sequence is left after 18446744073709551615"));
+    assert_true(conn->close_after_flush);
+    assert_int_equal(drain_ring(f), 2);
+    fce_buf_free(&buf);
+}
+
 static void test_stream_oversized_frame(void **state)
 {
     struct fixture *f = *state;
@@ -546,6 +619,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_partial_frame_times_out,
                                         setup, teardown),
         cmocka_unit_test(test_stream_busy_then_resume),
+        cmocka_unit_test_setup_teardown(test_stream_malformed_frames, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_last_sequence, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
