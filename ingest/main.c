@@ -48,18 +48,24 @@ static void usage(FILE *out)
             "(default: ring-dir)\n"
             "  --max-connections N      open connections (default %d)\n"
             "  --max-header-bytes SIZE  request head size (default 16KiB)\n"
-            "  --max-body-bytes SIZE    request body size (default 4MiB)\n"
+            "  --max-body-bytes SIZE    request body or stream frame size "
+            "(default 4MiB);\n"
+            "                           must leave 64KiB of the ring's "
+            "maxRecord\n"
             "  --idle-timeout DURATION  close connections idle this long "
-            "(default %dms);\n"
-            "                           250ms, 10s, 5m; a bare number is "
-            "milliseconds\n"
+            "(default %ds)\n"
             "  --request-timeout DURATION\n"
             "                           answer 408 when a request takes "
-            "longer (default %dms)\n"
-            "  --log-level LEVEL        debug, info, warn or error\n",
+            "longer (default %ds)\n"
+            "  --log-level LEVEL        debug, info, warn or error\n"
+            "  -h, --help               print this help and exit\n\n"
+            "SIZE is 16384, 64KiB, 1.5MiB or 1GB; DURATION is 250ms, 10s, "
+            "1m30s or\na bare number of milliseconds, as in the "
+            "configuration file.\n",
             FCE_INGEST_DEFAULT_PORT, DEFAULT_RING_PATH,
-            INGEST_DEFAULT_MAX_CONNECTIONS, INGEST_DEFAULT_IDLE_TIMEOUT_MS,
-            INGEST_DEFAULT_REQUEST_TIMEOUT_MS);
+            INGEST_DEFAULT_MAX_CONNECTIONS,
+            INGEST_DEFAULT_IDLE_TIMEOUT_MS / 1000,
+            INGEST_DEFAULT_REQUEST_TIMEOUT_MS / 1000);
 }
 
 /* Settings after the config file and the command line. */

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# fce-ingest settings from the configuration file and the command line:
-# every ingest.listen address is served, command-line limits are parsed
-# and checked as the configuration's are, and a body limit larger than the
-# ring's maxRecord is rejected at startup or lowered when the ring appears.
+# fce-ingest settings from the configuration file and the command line.
+# Every ingest.listen address is served, and command-line limits are parsed
+# and checked as the configuration's are. A body limit larger than the
+# ring's maxRecord is rejected at startup, or lowered when the ring appears.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 
@@ -86,7 +86,7 @@ started_field() {
 
 # post_head PORT LENGTH [MIB]: sends a POST head announcing LENGTH bytes,
 # then up to MIB MiB of the body (default none) while the server reads,
-# and prints the status line and the error message of the answer.
+# and prints the status line and the error message of the response.
 post_head() {
     python3 - "$1" "$2" "${3:-0}" <<'PY'
 import json, socket, sys
@@ -99,7 +99,7 @@ try:
     for _ in range(int(sys.argv[3])):
         s.sendall(chunk)
 except OSError:
-    pass  # the server answered and closed
+    pass  # the server sent its response and closed
 data = b""
 try:
     while b"}" not in data:
@@ -193,9 +193,23 @@ the limit of 16384 bytes (the ring's maxRecord)" "$out"
     wait "$pid"
 }
 
+help_suite() {
+    local out
+    out=$("$BIN/fce-ingest" --help)
+    check_eq "--help exits 0" 0 "$?"
+    check "--help lists --help" grep -q -- '^  -h, --help  ' <<<"$out"
+    check "--help lists every option" bash -c '
+        for option in config listen io ring ring-dir stats-dir \
+            max-connections max-header-bytes max-body-bytes idle-timeout \
+            request-timeout log-level; do
+            grep -q -- "--$option " <<<"$1" || exit 1
+        done' _ "$out"
+}
+
 mkdir -p "$TEST_TMP/rings"
-tap_plan 24
+tap_plan 27
 listen_suite uring
 listen_suite epoll
 limits_suite
+help_suite
 tap_done
