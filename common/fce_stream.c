@@ -783,7 +783,8 @@ static int decode_acks(struct fce_client *client, char *err, size_t err_size)
 }
 
 /* Returns whether ingest has been busy (ring full or not ready) for the
- * busy timeout, with the message in err. answer is "BUSY" or "503". */
+ * busy timeout, with the message in err. answer names the response that
+ * said so: "BUSY" on the stream or "503" over HTTP. */
 static bool busy_expired(struct fce_client *client, const char *answer,
                          char *err, size_t err_size)
 {
@@ -887,9 +888,9 @@ static int stream_wait(struct fce_client *client, size_t limit, char *err,
     while (client->count >= limit && client->count > 0) {
         int rc = stream_pump(client, 100, err, err_size);
         if (rc == -ETIMEDOUT) {
-            /* Any ack, BUSY included, is an answer. While ingest is busy
-             * it holds frames before it answers, and the busy timeout
-             * bounds the wait instead of the ack timeout. */
+            /* Any ack, BUSY included, counts as progress. While ingest is
+             * busy it holds a frame for a while before it acks, so the
+             * busy timeout bounds the wait instead of the ack timeout. */
             if (client->count < before || client->acks != acks_before) {
                 before = client->count;
                 acks_before = client->acks;

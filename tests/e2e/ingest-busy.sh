@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# fce send against a full ring that no consumer drains: the stream and
-# HTTP transports both resend while ingest answers BUSY or 503, give up
-# after --busy-timeout (not --timeout) and say that the ring was full.
+# fce send against a full ring that no consumer drains. The stream and
+# HTTP transports both resend while ingest responds with BUSY or 503, give
+# up after --busy-timeout (not --timeout), and say that the ring was full.
 # When a consumer frees room in time, both deliver every event.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
@@ -14,7 +14,7 @@ records_in() {
     "$BIN/fce" ring inspect "$ring" | awk '/^records in/ {print $3}'
 }
 
-# fill_ring: posts events until ingest answers 503.
+# fill_ring: posts events until ingest responds with 503.
 fill_ring() {
     local status
     for _ in $(seq 1000); do
@@ -75,7 +75,7 @@ check_busy_failure "http" 503
 check_eq "nothing more reached the full ring" "$full" "$(records_in)"
 
 # A consumer that starts after 2.5 s frees room within the busy timeout,
-# after ingest answered BUSY at least once (it holds a frame for 1 s).
+# after ingest sent BUSY at least once (it holds a frame for 1 s first).
 timeout 30 "$DRAIN" "$ring" --delay-ms 2500 --count $((full + 2)) \
     >"$dir/drain.out" &
 drain_pid=$!
