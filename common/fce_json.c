@@ -81,6 +81,43 @@ static char *write_code_point_escape(char *w, uint32_t code_point)
     return write_u_escape(w, 0xDC00 | (v & 0x3FF));
 }
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Returns nonzero when a byte of word is zero. Only zero or nonzero is
+ * exact, not which bits are set. */
+static uint64_t has_zero(uint64_t word)
+{
+    return (word - ONES) & ~word & HIGHS;
+}
+
+/* Returns nonzero when one of the eight bytes of word is not plain: a control
+ * byte, '"', '\\', 0x7F or a byte of 0x80 and above. */
+static uint64_t has_special(uint64_t word)
+{
+    uint64_t below_space = (word - 0x20 * ONES) & ~word & HIGHS;
+
+    return below_space | (word & HIGHS) | has_zero(word ^ ('"' * ONES)) |
+           has_zero(word ^ ('\\' * ONES)) | has_zero(word ^ (0x7F * ONES));
+}
+
+/* Returns the index of the first byte at or after i that is not plain, or len.
+ * Whole words without one are skipped eight bytes at a time. */
+static size_t plain_run_end(const uint8_t *p, size_t i, size_t len)
+{
+    uint64_t word;
+
+    while (len - i >= sizeof(word)) {
+        memcpy(&word, p + i, sizeof(word));
+        if (has_special(word))
+            break;
+        i += sizeof(word);
+    }
+    while (i < len && plain[p[i]])
+        i++;
+    return i;
+}
+
 char *fce_json_write_string(char *out, const char *text, size_t len)
 {
     const uint8_t *p = (const uint8_t *)text;
@@ -89,8 +126,7 @@ char *fce_json_write_string(char *out, const char *text, size_t len)
     size_t i = 0;
     while (i < len) {
         size_t start = i;
-        while (i < len && plain[p[i]])
-            i++;
+        i = plain_run_end(p, i, len);
         memcpy(w, p + start, i - start);
         w += i - start;
         if (i == len)
