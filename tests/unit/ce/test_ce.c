@@ -537,6 +537,36 @@ static char *random_string(bool may_be_empty)
     return text;
 }
 
+/* True for a piece that an execution identifier field may contain: the
+ * validator rejects C0 controls, DEL and C1 controls there. */
+static bool is_identifier_piece(const char *piece)
+{
+    unsigned char c = (unsigned char)piece[0];
+    unsigned char next = (unsigned char)piece[1];
+    if (c < 0x20 || c == 0x7f)
+        return false;
+    return !(c == 0xc2 && next >= 0x80 && next <= 0x9f);
+}
+
+/* A non-empty random string without control characters, for the project,
+ * domain, name and org of an execution identifier. */
+static char *random_identifier(void)
+{
+    size_t count = rng() % 12 + 1;
+    char *text = malloc(count * 4 + 1);
+    assert_non_null(text);
+    text[0] = '\0';
+    for (size_t i = 0; i < count;) {
+        const char *piece =
+            pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+        if (!is_identifier_piece(piece))
+            continue;
+        strcat(text, piece);
+        i++;
+    }
+    return text;
+}
+
 /* An escaper written apart from common/fce_text.c, from the rules: quote
  * and backslash and \n \r \t escaped, other bytes below 0x20 and 0x7F as
  * \xNN, U+0080..U+009F as \u00NN, other UTF-8 as it is. */
@@ -603,11 +633,13 @@ static uint8_t *random_node_request(size_t *len, char **expected_id,
     ev.id = &id;
     id.execution_id = &execution;
     char *strings[8];
-    id.node_id = strings[0] = random_string(true);
-    execution.project = strings[1] = random_string(true);
-    execution.domain = strings[2] = random_string(true);
-    execution.name = strings[3] = random_string(true);
-    execution.org = strings[4] = random_string(true);
+    /* node_id is free text but not empty; the execution identifier takes
+     * no control characters and needs project, domain and name. */
+    id.node_id = strings[0] = random_string(false);
+    execution.project = strings[1] = random_identifier();
+    execution.domain = strings[2] = random_identifier();
+    execution.name = strings[3] = random_identifier();
+    execution.org = strings[4] = rng() % 2 ? random_identifier() : strdup("");
     ev.retry_group = strings[5] = random_string(true);
     request.request_id = strings[6] = random_string(true);
     ev.producer_id = strings[7] = random_string(true);
