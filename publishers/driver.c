@@ -65,6 +65,7 @@ struct driver {
     bool ring_empty;
     bool backend_full; /* the last publish() took less than offered */
     bool config_error;
+    int ring_error; /* a ring read failed for a reason other than empty */
     uint64_t delivered, dead_lettered; /* totals of this run, for logs */
 };
 
@@ -293,7 +294,25 @@ static void fill_window(struct driver *d, uint64_t now)
 
     d->ring_empty = false;
     while (!fce_window_full(&d->window)) {
-        if (fce_ring_read(d->ring, &record) != 0) {
+        int rc = fce_ring_read(d->ring, &record);
+
+        if (rc == -EAGAIN) {
+            d->ring_empty = true;
+            return;
+        }
+        if (rc != 0) {
+            /* A damaged record (-EPROTO) or another process holding the
+             * consumer side (-EBUSY) cannot get better by waiting. */
+            struct fce_ring_info info;
+
+            fce_ring_info(d->ring, &info);
+            fce_error(COMPONENT,
+                      "reading the ring failed; stopping so the supervisor "
+                      "restarts this publisher",
+                      "publisher=%s ring=%s error=%s consumer_pid=%d",
+                      d->publisher->name, fce_log_quote(d->options->ring_path),
+                      fce_log_quote(strerror(-rc)), (int)info.consumer_pid);
+            d->ring_error = rc;
             d->ring_empty = true;
             return;
         }
@@ -458,7 +477,7 @@ static void handle_hangup(struct driver *d)
 
 static void run_loop(struct driver *d)
 {
-    while (!*d->options->stop && !d->config_error) {
+    while (!*d->options->stop && !d->config_error && !d->ring_error) {
         uint64_t now = monotonic_ms();
 
         if (d->options->hangup && *d->options->hangup)
@@ -640,7 +659,10 @@ int fce_driver_run(const struct fce_driver_options *options)
         rc = -EINVAL;
         goto cleanup;
     }
+    /* After a ring error, deliver what is already held, then exit 1. */
     drain(&d);
+    if (d.ring_error)
+        rc = d.ring_error;
 
 cleanup:
     teardown(&d);

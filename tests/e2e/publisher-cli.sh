@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$FCE_TOP/tests/helpers/mock-kafka/lib.sh"
 
-tap_plan 20
+tap_plan 23
 corpus_list "$TEST_TMP/list" 4096
 events=$(wc -l <"$TEST_TMP/list")
 port=$(free_port) # nothing listens there
@@ -98,4 +98,24 @@ kafka_dump events "$TEST_TMP/events.dump"
 out=$(python3 "$MOCK_DIR/check_topic.py" --dump "$TEST_TMP/events.dump" \
     --manifest "$MANIFEST" --mode structured --max-data-bytes 4096 2>&1)
 check "kept events arrive exactly once ($out)" test $? -eq 0
+
+# ---- a second consumer on the ring stops the publisher ----
+"$BIN/fce" ring create "$TEST_TMP/rings/local-a.ring" --capacity 8MiB \
+    --max-record 1MiB >/dev/null 2>&1
+spawn "$TEST_TMP/holder.log" "$BIN/fce" decode \
+    --ring "$TEST_TMP/rings/local-a.ring" --timeout 20000 --count 1
+holder_pid=$spawned_pid
+consumer_attached() {
+    "$BIN/fce" ring inspect "$TEST_TMP/rings/local-a.ring" |
+        grep -q "consumer *attached, pid $holder_pid"
+}
+wait_for 5 consumer_attached
+output=$(timeout 10 "$BIN/fce-publisher" --config "$TEST_TMP/config.yaml" \
+    --publisher local-a 2>&1)
+status=$?
+check_eq "a held consumer side exits 1" 1 "$status"
+check "the held ring is named" grep -q 'msg="reading the ring failed' \
+    <<<"$output"
+check "the holder's pid is named" grep -q "consumer_pid=$holder_pid" \
+    <<<"$output"
 tap_done
