@@ -1066,8 +1066,13 @@ static int http_deliver(struct fce_client *client, char *err, size_t err_size)
                      "%.200s", response.message);
             if (busy_expired(client, "503", err, err_size))
                 goto failed;
+            /* Follow Retry-After, capped at 5 s; 100 ms without one. */
             uint64_t wait = response.retry_after_s * 1000;
-            sleep_ms(wait ? (uint32_t)(wait > 5000 ? 5000 : wait) : 100);
+            if (wait == 0)
+                wait = 100;
+            if (wait > 5000)
+                wait = 5000;
+            sleep_ms((uint32_t)wait);
             continue;
         }
         if (response.status == 200)

@@ -22,9 +22,9 @@
 
 #define COMPONENT "publisher"
 
-/* Longest wait of one iteration, so stop flags and stats stay current. */
+/* Maximum wait of one iteration, so stop flags and stats stay current. */
 #define IDLE_WAIT_MS 100
-/* Longest backend poll while the ring may have new records. */
+/* Maximum backend poll while the ring may have new records. */
 #define BUSY_WAIT_MS    10
 #define STATS_TOUCH_MS  1000
 #define LOG_INTERVAL_MS 5000

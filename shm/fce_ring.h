@@ -33,7 +33,7 @@ struct fce_ring;
 /* Largest max_record accepted (records beyond this need a bigger design). */
 #define FCE_RING_MAX_RECORD_LIMIT (64u << 20)
 
-/* A record as the consumer sees it. */
+/* A record as fce_ring_read() returns it to the consumer. */
 struct fce_ring_record {
     uint64_t seq;     /* producer's sequence number, from 1, no gaps */
     uint64_t end;     /* position after this record: pass to release */

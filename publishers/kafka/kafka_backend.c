@@ -140,12 +140,21 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void on_log(const rd_kafka_t *rk, int level, const char *facility,
                    const char *message)
 {
+    /* One rate limit per level: error, warn, and info with debug. */
     static struct fce_log_limit limits[3];
-    enum fce_log_level ours = level <= 3   ? FCE_LOG_ERROR
-                              : level == 4 ? FCE_LOG_WARN
-                              : level == 5 ? FCE_LOG_INFO
-                                           : FCE_LOG_DEBUG;
-    size_t slot = ours == FCE_LOG_ERROR ? 0 : ours == FCE_LOG_WARN ? 1 : 2;
+    enum fce_log_level ours = FCE_LOG_DEBUG;
+    size_t slot = 2;
+
+    /* librdkafka passes syslog levels: 3 error, 4 warning, 5 notice. */
+    if (level <= 3) {
+        ours = FCE_LOG_ERROR;
+        slot = 0;
+    } else if (level == 4) {
+        ours = FCE_LOG_WARN;
+        slot = 1;
+    } else if (level == 5) {
+        ours = FCE_LOG_INFO;
+    }
 
     fce_log_limited(&limits[slot], 1000, ours, COMPONENT, "librdkafka",
                     "client=%s facility=%s text=%s", rd_kafka_name(rk),
