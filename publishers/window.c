@@ -232,23 +232,27 @@ void fce_window_requeue(struct fce_window *window)
     }
 }
 
-bool fce_window_release(struct fce_window *window, uint64_t *end)
+bool fce_window_release(struct fce_window *window,
+                        struct fce_release_mark *mark)
 {
     uint64_t start = window->base;
+    struct fce_release_mark dropped = {0};
 
     while (window->base < window->cursor) {
         struct fce_slot *slot = fce_window_slot(window, window->base);
 
         if (slot->state != FCE_SLOT_DONE)
             break;
-        window->release_end = slot->end;
+        dropped.end = slot->end;
+        dropped.seq = slot->record.seq;
+        dropped.bytes += slot->record.size;
         window->base++;
     }
     if (window->retry_hint < window->base)
         window->retry_hint = window->base;
     if (window->base == start)
         return false;
-    *end = window->release_end;
+    *mark = dropped;
     return true;
 }
 

@@ -51,7 +51,6 @@ struct fce_window {
     size_t backoff;       /* slots in FCE_SLOT_BACKOFF */
     uint64_t fresh_bytes; /* payload bytes from cursor to next */
     uint64_t min_due_ms;  /* no retry is due before (backoff > 0) */
-    uint64_t release_end; /* ring position the tail may move to */
 };
 
 /* Allocates capacity slots. Returns 0 or -ENOMEM (-EINVAL for 0). */
@@ -135,11 +134,19 @@ size_t fce_window_promote(struct fce_window *window, uint64_t now_ms);
 /* Makes every in-flight record ready again (the backend was closed). */
 void fce_window_requeue(struct fce_window *window);
 
+/* What fce_window_release() dropped, for fce_ring_release_counted(). */
+struct fce_release_mark {
+    uint64_t end;   /* ring position after the last record dropped */
+    uint64_t seq;   /* its sequence number */
+    uint64_t bytes; /* payload bytes of every record dropped */
+};
+
 /*
  * Drops the done records at the old end of the window. Returns true and
- * the ring position to release in *end when any was dropped.
+ * fills *mark when any was dropped.
  */
-bool fce_window_release(struct fce_window *window, uint64_t *end);
+bool fce_window_release(struct fce_window *window,
+                        struct fce_release_mark *mark);
 
 /* Time the oldest fresh record was read, or UINT64_MAX when none is. */
 uint64_t fce_window_oldest_fresh_ms(const struct fce_window *window);

@@ -171,6 +171,15 @@ int fce_ring_read_wait(struct fce_ring *ring, struct fce_ring_record *record,
  */
 void fce_ring_release(struct fce_ring *ring, uint64_t end);
 
+/*
+ * Like fce_ring_release(), in O(1), for a consumer that counted what it
+ * releases: end is the end of the record with sequence number seq, and
+ * bytes the payload bytes of the records between the tail and end. A seq
+ * outside the records read and not yet released falls back to the walk.
+ */
+void fce_ring_release_counted(struct fce_ring *ring, uint64_t end, uint64_t seq,
+                              uint64_t bytes);
+
 /* Moves the read position back to the committed tail, so the next read
  * returns the oldest unreleased record again. */
 void fce_ring_rewind(struct fce_ring *ring);

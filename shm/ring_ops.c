@@ -535,6 +535,33 @@ void fce_ring_release(struct fce_ring *ring, uint64_t end)
         release_walk(ring, end);
 }
 
+void fce_ring_release_counted(struct fce_ring *ring, uint64_t end, uint64_t seq,
+                              uint64_t bytes)
+{
+    const struct ring_record *rec;
+    uint64_t pos = end, off;
+
+    if (ring->role != FCE_RING_CONSUMER || end <= ring->tail ||
+        end > ring->read_pos)
+        return;
+    if (end == ring->read_pos || seq <= ring->released_records ||
+        seq > ring->read_records) {
+        fce_ring_release(ring, end); /* O(1) already, or counts it itself */
+        return;
+    }
+    /* Every position maps to pos % capacity: a wrap marker advances the
+     * position by the room it skips. */
+    off = end % ring->capacity;
+    rec = (const void *)(ring->data + off);
+    /* The reader is past end, so the word at off was written: a marker
+     * there was passed, and goes with the records before it. */
+    if (rec->len == RING_WRAP_LEN) {
+        pos += ring->capacity - off;
+        off = 0;
+    }
+    release_to(ring, pos, off, seq, ring->released_bytes + bytes);
+}
+
 void fce_ring_rewind(struct fce_ring *ring)
 {
     if (ring->role != FCE_RING_CONSUMER)

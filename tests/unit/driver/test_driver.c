@@ -35,7 +35,7 @@ static void window_releases_prefix_only(void **unused)
 {
     struct fce_window w;
     struct fce_pub_record *batch[8];
-    uint64_t end = 0;
+    struct fce_release_mark mark = {0};
 
     (void)unused;
     assert_int_equal(fce_window_init(&w, 8), 0);
@@ -48,17 +48,21 @@ static void window_releases_prefix_only(void **unused)
     /* Records 2 and 4 complete first: nothing can be released. */
     fce_window_done(&w, fce_slot_of(batch[1]));
     fce_window_done(&w, fce_slot_of(batch[3]));
-    assert_false(fce_window_release(&w, &end));
+    assert_false(fce_window_release(&w, &mark));
 
     /* Record 1 completes: the tail moves past 1 and 2 only. */
     fce_window_done(&w, fce_slot_of(batch[0]));
-    assert_true(fce_window_release(&w, &end));
-    assert_int_equal(end, 200);
+    assert_true(fce_window_release(&w, &mark));
+    assert_int_equal(mark.end, 200);
+    assert_int_equal(mark.seq, 2);
+    assert_int_equal(mark.bytes, 20);
     assert_int_equal(fce_window_count(&w), 2);
 
     fce_window_done(&w, fce_slot_of(batch[2]));
-    assert_true(fce_window_release(&w, &end));
-    assert_int_equal(end, 400);
+    assert_true(fce_window_release(&w, &mark));
+    assert_int_equal(mark.end, 400);
+    assert_int_equal(mark.seq, 4);
+    assert_int_equal(mark.bytes, 20);
     assert_int_equal(fce_window_count(&w), 0);
     assert_int_equal(w.in_flight, 0);
     fce_window_free(&w);
@@ -223,7 +227,7 @@ static void window_requeue_after_reopen(void **unused)
 {
     struct fce_window w;
     struct fce_pub_record *batch[8];
-    uint64_t end;
+    struct fce_release_mark mark;
 
     (void)unused;
     assert_int_equal(fce_window_init(&w, 8), 0);
@@ -235,8 +239,9 @@ static void window_requeue_after_reopen(void **unused)
     fce_window_requeue(&w);
     assert_int_equal(w.in_flight, 0);
     assert_int_equal(w.ready_retries, 3);
-    assert_true(fce_window_release(&w, &end));
-    assert_int_equal(end, 100);
+    assert_true(fce_window_release(&w, &mark));
+    assert_int_equal(mark.end, 100);
+    assert_int_equal(mark.seq, 1);
     assert_int_equal(fce_window_take(&w, batch, 8, 1000), 3);
     assert_int_equal(batch[0]->seq, 2);
     assert_int_equal(batch[2]->seq, 4);

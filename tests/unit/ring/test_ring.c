@@ -642,6 +642,54 @@ static void test_release_past_markers(void **state)
     fce_ring_detach(consumer);
 }
 
+/* The counted release gives what the walk gives, across a wrap marker,
+ * and falls back to the walk when the count is not one it can trust. */
+static void test_release_counted(void **state)
+{
+    struct fixture *fx = *state;
+    struct fce_ring *producer, *consumer;
+    struct fce_ring_record a, b, c;
+    struct fce_ring_info info;
+
+    open_pair(fx, 400, 160, &producer, &consumer);
+    put(producer, 0, 160);
+    put(producer, 0, 100);
+    get(consumer, &a);
+    get(consumer, &b);
+    fce_ring_release_counted(consumer, a.end, a.seq, 160);
+    fce_ring_info(consumer, &info);
+    assert_int_equal(info.tail, a.end);
+    assert_int_equal(info.records_out, 1);
+    assert_int_equal(info.bytes_out, 160);
+
+    /* The third record wraps; b is released while the reader is past
+     * the marker, so the marker goes too. */
+    put(producer, 0, 160);
+    get(consumer, &c);
+    assert_int_equal(c.seq, 3);
+    fce_ring_release_counted(consumer, b.end, b.seq, 100);
+    fce_ring_info(consumer, &info);
+    assert_int_equal(info.tail, 400);
+    assert_int_equal(info.records_out, 2);
+    assert_int_equal(info.bytes_out, 260);
+
+    /* A sequence number already released: counted by the walk. */
+    put(producer, 0, 40);
+    get(consumer, &a);
+    fce_ring_release_counted(consumer, c.end, 1, 999);
+    fce_ring_info(consumer, &info);
+    assert_int_equal(info.tail, c.end);
+    assert_int_equal(info.records_out, 3);
+    assert_int_equal(info.bytes_out, 420);
+    fce_ring_release_counted(consumer, a.end, a.seq, 40);
+    fce_ring_info(consumer, &info);
+    assert_int_equal(info.used, 0);
+    assert_int_equal(info.bytes_out, 460);
+
+    fce_ring_detach(producer);
+    fce_ring_detach(consumer);
+}
+
 static void test_counters(void **state)
 {
     struct fixture *fx = *state;
@@ -1198,6 +1246,7 @@ int main(void)
         IN_SHM(test_commit_shrinks_reservation),
         IN_SHM(test_release_and_rewind),
         IN_SHM(test_release_past_markers),
+        IN_SHM(test_release_counted),
         IN_SHM(test_counters),
         IN_SHM(test_damaged_record),
         IN_SHM(test_damaged_record_at_end),
