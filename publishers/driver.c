@@ -288,12 +288,16 @@ static void hold_record(struct driver *d, const struct fce_ring_record *record,
         slot->malformed = true;
 }
 
+/* Reads until one batch of fresh records is held, the window is full or
+ * the ring is empty. Reading no further before publishing gets the first
+ * batch out at once and renders records while their slots are in cache. */
 static void fill_window(struct driver *d, uint64_t now)
 {
     struct fce_ring_record record;
 
     d->ring_empty = false;
-    while (!fce_window_full(&d->window)) {
+    while (!fce_window_full(&d->window) &&
+           fce_window_fresh(&d->window) < d->max_records) {
         int rc = fce_ring_read(d->ring, &record);
 
         if (rc == -EAGAIN) {
@@ -385,10 +389,10 @@ static void publish_ready(struct driver *d, uint64_t now)
 
 static void release_completed(struct driver *d)
 {
-    uint64_t end;
+    struct fce_release_mark mark;
 
-    if (fce_window_release(&d->window, &end))
-        fce_ring_release(d->ring, end);
+    if (fce_window_release(&d->window, &mark))
+        fce_ring_release_counted(d->ring, mark.end, mark.seq, mark.bytes);
     fce_stats_set(d->counters.in_flight, d->window.in_flight);
     fce_stats_set(d->counters.held, fce_window_count(&d->window));
 }
@@ -431,9 +435,13 @@ static void wait_for_work(struct driver *d, uint64_t now, bool reading)
     int rc = 0;
 
     if (d->state && d->window.in_flight > 0) {
-        /* Completions arrive through poll(); look at the ring often. */
+        /* Completions arrive through poll(); look at the ring often, and
+         * at once when the last pass left records in it. */
         if (reading && !fce_window_full(&d->window) && timeout > BUSY_WAIT_MS)
             timeout = BUSY_WAIT_MS;
+        if (reading && !d->ring_empty && !fce_window_full(&d->window) &&
+            !d->backend_full && !fce_window_fresh_held(&d->window))
+            timeout = 0;
         rc = d->backend->poll(d->state, timeout);
     } else {
         if (reading && d->ring_empty && !fce_window_full(&d->window)) {
