@@ -293,15 +293,11 @@ size_t fce_ce_json_size_max(const struct fce_ce *ce)
     return size;
 }
 
-int fce_ce_render_json(const struct fce_ce *ce, struct fce_buf *out)
+size_t fce_ce_write_json(const struct fce_ce *ce, char *out)
 {
-    size_t max = fce_ce_json_size_max(ce);
-    if (fce_buf_reserve(out, max) < 0)
-        return -ENOMEM;
-
     /* Attribute names are [a-z0-9]+ (checked when a record is read, and
      * fixed strings otherwise), so they need no escaping. */
-    char *w = out->data + out->len;
+    char *w = out;
     *w++ = '{';
     for (size_t i = 0; i < ce->attr_count; i++) {
         const struct fce_ce_attr *attr = &ce->attrs[i];
@@ -317,7 +313,14 @@ int fce_ce_render_json(const struct fce_ce *ce, struct fce_buf *out)
     w += fce_base64_encode(ce->data, ce->data_len, w);
     memcpy(w, "\"}", 2);
     w += 2;
-    out->len = (size_t)(w - out->data);
+    return (size_t)(w - out);
+}
+
+int fce_ce_render_json(const struct fce_ce *ce, struct fce_buf *out)
+{
+    if (fce_buf_reserve(out, fce_ce_json_size_max(ce)) < 0)
+        return -ENOMEM;
+    out->len += fce_ce_write_json(ce, out->data + out->len);
     return 0;
 }
 

@@ -91,6 +91,10 @@ int fce_ce_render_json(const struct fce_ce *ce, struct fce_buf *out);
 /* Upper bound of the bytes fce_ce_render_json() appends. */
 size_t fce_ce_json_size_max(const struct fce_ce *ce);
 
+/* Writes the same JSON to out, which has room for fce_ce_json_size_max()
+ * bytes, and returns its length. */
+size_t fce_ce_write_json(const struct fce_ce *ce, char *out);
+
 enum fce_ce_binding {
     FCE_CE_BINDING_KAFKA,  /* ce_<name>; datacontenttype -> content-type */
     FCE_CE_BINDING_PUBSUB, /* ce-<name>; datacontenttype -> content-type */

@@ -3,7 +3,8 @@
  * with the record as the message opaque; the delivery report, served by
  * rd_kafka_poll() on the driver's thread, completes it. Binary mode sends
  * the request bytes straight from the ring (no copy: the ring keeps them
- * until the record completes); structured mode copies the rendered JSON.
+ * until the record completes); structured mode renders the JSON into a
+ * value block (kafka_values.h), which keeps it until the delivery report.
  *
  * Nothing is dropped silently: a full local queue makes publish() take
  * fewer records (they stay in the ring), a message timeout or a broker
@@ -17,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fce_buf.h"
 #include "fce_kafka.h"
 #include "fce_log.h"
+#include "kafka_values.h"
 
 #define COMPONENT           "kafka"
 #define LOG_INTERVAL_MS     5000
@@ -45,7 +46,7 @@ struct kafka_state {
     const struct fce_kafka_settings *settings;
     rd_kafka_t *producer;
     rd_kafka_topic_t *topic;
-    struct fce_buf json;
+    struct fce_kafka_values values; /* structured-mode message values */
     bool fatal;   /* the producer cannot continue: recreate it */
     bool closing; /* delivery reports no longer complete records */
 };
@@ -103,7 +104,13 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message,
     struct fce_pub_record *record = message->_private;
     enum fce_outcome outcome = fce_kafka_outcome(message->err);
 
-    if (state->closing || !record)
+    if (!record)
+        return;
+    if (record->backend_data) {
+        fce_kafka_values_release(&state->values, record->backend_data);
+        record->backend_data = NULL;
+    }
+    if (state->closing)
         return;
     state->ctx->complete(state->ctx->driver, record, outcome,
                          message->err ? rd_kafka_err2str(message->err) : NULL);
@@ -241,6 +248,8 @@ static void destroy_producer(struct kafka_state *state)
         rd_kafka_destroy(state->producer);
     state->topic = NULL;
     state->producer = NULL;
+    /* librdkafka uses no value now, reported or not. */
+    fce_kafka_values_free(&state->values);
 }
 
 /*
@@ -251,7 +260,7 @@ static void destroy_producer(struct kafka_state *state)
  * bench-kafka, malloc and free took about a quarter of the driver thread
  * before this change.
  */
-static void tune_malloc(void)
+__attribute__((unused)) static void tune_malloc(void)
 {
 #ifdef M_MXFAST
     mallopt(M_MXFAST, 0);
@@ -301,7 +310,6 @@ static int kafka_open(const struct fce_backend_ctx *ctx, void **opaque)
 
 fail:
     destroy_producer(state);
-    fce_buf_free(&state->json);
     free(state);
     return rc;
 }
@@ -346,32 +354,40 @@ static rd_kafka_resp_err_t produce(struct kafka_state *state,
                                    struct fce_pub_record *record)
 {
     const struct fce_ce *ce = &record->ce;
-    rd_kafka_headers_t *headers = make_headers(state, ce);
+    struct fce_kafka_value_block *block = NULL;
     const void *value = ce->data;
     size_t value_len = ce->data_len, key_len;
     const char *key = record_key(state, ce, &key_len);
-    int flags = 0;
+    rd_kafka_headers_t *headers;
     rd_kafka_resp_err_t err;
 
     if (state->ctx->publisher->content_mode == FCE_CONTENT_STRUCTURED) {
-        fce_buf_reset(&state->json);
-        if (fce_ce_render_json(ce, &state->json) != 0) {
-            rd_kafka_headers_destroy(headers);
-            /* Out of memory: like a full queue, try again after a poll. */
+        char *room = fce_kafka_values_reserve(&state->values,
+                                              fce_ce_json_size_max(ce), &block);
+
+        /* Out of memory: like a full queue, try again after a poll. */
+        if (!room)
             return RD_KAFKA_RESP_ERR__QUEUE_FULL;
-        }
-        value = state->json.data;
-        value_len = state->json.len;
-        flags = RD_KAFKA_MSG_F_COPY;
+        value = room;
+        value_len = fce_ce_write_json(ce, room);
+        fce_kafka_values_commit(&state->values, block, value_len);
     }
 
+    /* No RD_KAFKA_MSG_F_COPY: the ring or the value block outlives the
+     * message, until its delivery report. */
+    headers = make_headers(state, ce);
+    record->backend_data = block;
     err = rd_kafka_producev(
-        state->producer, RD_KAFKA_V_RKT(state->topic),
-        RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_VALUE((void *)value, value_len),
+        state->producer, RD_KAFKA_V_RKT(state->topic), RD_KAFKA_V_MSGFLAGS(0),
+        RD_KAFKA_V_VALUE((void *)value, value_len),
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_OPAQUE(record), RD_KAFKA_V_END);
-    if (err)
+    if (err) {
         rd_kafka_headers_destroy(headers); /* owned by us on failure */
+        record->backend_data = NULL;
+        if (block)
+            fce_kafka_values_release(&state->values, block);
+    }
     return err;
 }
 
@@ -413,7 +429,6 @@ static void kafka_close(void *opaque)
     struct kafka_state *state = opaque;
 
     destroy_producer(state);
-    fce_buf_free(&state->json);
     free(state);
 }
 

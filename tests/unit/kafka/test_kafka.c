@@ -1,6 +1,7 @@
 /*
  * Unit tests of the kafka backend's parts that need no broker: version
- * parsing, error classification and the librdkafka configuration. The
+ * parsing, error classification, the librdkafka configuration and the
+ * value blocks. The
  * backend itself is tested end to end (tests/e2e/kafka-*.sh).
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fce_kafka.h"
+#include "kafka_values.h"
 
 static void version_forms(void **unused)
 {
@@ -236,6 +238,132 @@ static void conf_brokers_required(void **unused)
     assert_non_null(strstr(err, "cloudEvents.kafka.brokers: missing"));
 }
 
+/* Reserves and commits one value of len bytes, filled with fill. */
+static char *put_value(struct fce_kafka_values *values, size_t len, char fill,
+                       struct fce_kafka_value_block **block)
+{
+    char *room = fce_kafka_values_reserve(values, len, block);
+
+    assert_non_null(room);
+    memset(room, fill, len);
+    fce_kafka_values_commit(values, *block, len);
+    return room;
+}
+
+static void values_share_a_block(void **unused)
+{
+    struct fce_kafka_values values = {0};
+    struct fce_kafka_value_block *first, *second;
+    char *a, *b;
+
+    (void)unused;
+    a = put_value(&values, 100, 'a', &first);
+    b = put_value(&values, 200, 'b', &second);
+    assert_ptr_equal(first, second);
+    assert_ptr_equal(b, a + 100);
+    assert_int_equal(values.block_count, 1);
+
+    /* Once both are released, the block is reused from its start. */
+    fce_kafka_values_release(&values, first);
+    assert_int_equal(a[0], 'a');
+    fce_kafka_values_release(&values, second);
+    assert_ptr_equal(put_value(&values, 10, 'c', &first), a);
+    assert_int_equal(values.block_count, 1);
+    fce_kafka_values_free(&values);
+    assert_int_equal(values.block_count, 0);
+}
+
+static void values_full_block_kept(void **unused)
+{
+    struct fce_kafka_values values = {0};
+    struct fce_kafka_value_block *blocks[8];
+    size_t quarter = FCE_KAFKA_VALUE_BLOCK / 4;
+    char *first = NULL;
+
+    (void)unused;
+    /* Four quarters fill a block; the fifth value starts a second one and
+     * the first block keeps its values while they are referenced. */
+    for (int i = 0; i < 5; i++) {
+        char *room = put_value(&values, quarter, (char)('0' + i), &blocks[i]);
+
+        if (i == 0)
+            first = room;
+    }
+    assert_ptr_equal(blocks[0], blocks[3]);
+    assert_ptr_not_equal(blocks[3], blocks[4]);
+    assert_int_equal(values.block_count, 2);
+    for (int i = 0; i < 3; i++)
+        fce_kafka_values_release(&values, blocks[i]);
+    assert_int_equal(first[3 * quarter], '3');
+    assert_int_equal(values.spare_count, 0);
+
+    /* The last reference makes the full block spare. When the second
+     * block fills up, the spare one becomes current again. */
+    struct fce_kafka_value_block *full = blocks[3], *second = blocks[4];
+
+    fce_kafka_values_release(&values, full);
+    assert_int_equal(values.spare_count, 1);
+    for (int i = 0; i < 4; i++)
+        put_value(&values, quarter, 'x', &blocks[i]);
+    assert_ptr_equal(blocks[2], second);
+    assert_ptr_equal(blocks[3], full);
+    assert_int_equal(values.spare_count, 0);
+    assert_int_equal(values.block_count, 2);
+    fce_kafka_values_free(&values);
+}
+
+static void values_large_own_block(void **unused)
+{
+    struct fce_kafka_values values = {0};
+    struct fce_kafka_value_block *small, *large;
+    size_t len = FCE_KAFKA_VALUE_BLOCK * 2;
+
+    (void)unused;
+    put_value(&values, 10, 's', &small);
+    put_value(&values, len, 'l', &large);
+    assert_ptr_not_equal(small, large);
+    assert_int_equal(values.block_count, 2);
+
+    /* A value of its own is freed with its last reference. */
+    fce_kafka_values_release(&values, large);
+    assert_int_equal(values.block_count, 1);
+    assert_int_equal(values.spare_count, 0);
+    fce_kafka_values_release(&values, small);
+    fce_kafka_values_free(&values);
+}
+
+static void values_spares_are_capped(void **unused)
+{
+    enum { BLOCKS = FCE_KAFKA_SPARE_BLOCKS + 3 };
+    struct fce_kafka_values values = {0};
+    struct fce_kafka_value_block *blocks[BLOCKS];
+    size_t quarter = FCE_KAFKA_VALUE_BLOCK / 4;
+
+    (void)unused;
+    /* One referenced value per block, then one more block to be current. */
+    for (int i = 0; i < BLOCKS; i++) {
+        put_value(&values, quarter, 'v', &blocks[i]);
+        for (int j = 0; j < 3; j++) {
+            struct fce_kafka_value_block *filler;
+
+            put_value(&values, quarter, 'f', &filler);
+            fce_kafka_values_release(&values, filler);
+        }
+    }
+    struct fce_kafka_value_block *current;
+
+    put_value(&values, 10, 'c', &current);
+    fce_kafka_values_release(&values, current);
+    assert_int_equal(values.block_count, BLOCKS + 1);
+
+    for (int i = 0; i < BLOCKS; i++)
+        fce_kafka_values_release(&values, blocks[i]);
+    assert_int_equal(values.spare_count, FCE_KAFKA_SPARE_BLOCKS);
+    assert_int_equal(values.block_count, FCE_KAFKA_SPARE_BLOCKS + 1);
+    fce_kafka_values_free(&values);
+    assert_int_equal(values.block_count, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +375,10 @@ int main(void)
         cmocka_unit_test(conf_sasl_and_tls),
         cmocka_unit_test(conf_properties_last),
         cmocka_unit_test(conf_brokers_required),
+        cmocka_unit_test(values_share_a_block),
+        cmocka_unit_test(values_full_block_kept),
+        cmocka_unit_test(values_large_own_block),
+        cmocka_unit_test(values_spares_are_capped),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
