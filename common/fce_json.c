@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "fce_utf8.h"
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -101,21 +105,63 @@ static uint64_t has_special(uint64_t word)
            has_zero(word ^ ('\\' * ONES)) | has_zero(word ^ (0x7F * ONES));
 }
 
-/* Returns the index of the first byte at or after i that is not plain, or len.
- * Whole words without one are skipped eight bytes at a time. */
-static size_t plain_run_end(const uint8_t *p, size_t i, size_t len)
+#ifdef __SSE2__
+/* Returns a bit per byte of v that is not plain. Bytes of 0x80 and above
+ * are negative as signed bytes, so one signed compare with 0x20 finds
+ * them together with the control bytes. */
+static unsigned special_mask(__m128i v)
 {
-    uint64_t word;
+    __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    __m128i quote = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F));
 
-    while (len - i >= sizeof(word)) {
-        memcpy(&word, p + i, sizeof(word));
-        if (has_special(word))
-            break;
-        i += sizeof(word);
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(low, quote), _mm_or_si128(backslash, del)));
+}
+#endif
+
+/*
+ * Copies the plain bytes at the start of src (n bytes) to w and returns
+ * how many there were. Whole blocks are stored before they are checked,
+ * so w needs room for fce_json_string_size_max(n) bytes, which a caller
+ * of fce_json_write_string() provides.
+ */
+static size_t copy_plain(char *w, const uint8_t *src, size_t n)
+{
+    size_t k = 0;
+    uint64_t word, flags;
+
+#ifdef __SSE2__
+    for (; n - k >= 16; k += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(src + k));
+        unsigned mask;
+
+        _mm_storeu_si128((__m128i *)(w + k), v);
+        mask = special_mask(v);
+        if (mask)
+            return k + (size_t)__builtin_ctz(mask);
     }
-    while (i < len && plain[p[i]])
-        i++;
-    return i;
+#endif
+    for (; n - k >= sizeof(word); k += sizeof(word)) {
+        memcpy(&word, src + k, sizeof(word));
+        memcpy(w + k, &word, sizeof(word));
+        flags = has_special(word);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        /* A flag can be wrong only in a byte above a true one, because a
+         * borrow runs towards the high end, so the lowest flag is exact. */
+        if (flags)
+            return k + (size_t)__builtin_ctzll(flags) / 8;
+#else
+        if (flags)
+            break;
+#endif
+    }
+    while (k < n && plain[src[k]]) {
+        w[k] = (char)src[k];
+        k++;
+    }
+    return k;
 }
 
 char *fce_json_write_string(char *out, const char *text, size_t len)
@@ -125,10 +171,9 @@ char *fce_json_write_string(char *out, const char *text, size_t len)
     *w++ = '"';
     size_t i = 0;
     while (i < len) {
-        size_t start = i;
-        i = plain_run_end(p, i, len);
-        memcpy(w, p + start, i - start);
-        w += i - start;
+        size_t run = copy_plain(w, p + i, len - i);
+        w += run;
+        i += run;
         if (i == len)
             break;
 
