@@ -90,12 +90,21 @@ void fce_kafka_values_commit(struct fce_kafka_values *values,
     block->refs++;
 }
 
+/* Spare blocks kept: as many as are in use, so a burst of delivery
+ * reports does not free blocks the next burst of messages needs again. */
+static size_t spare_limit(const struct fce_kafka_values *values)
+{
+    size_t in_use = values->block_count - values->spare_count;
+
+    return in_use > FCE_KAFKA_SPARE_BLOCKS ? in_use : FCE_KAFKA_SPARE_BLOCKS;
+}
+
 void fce_kafka_values_release(struct fce_kafka_values *values,
                               struct fce_kafka_value_block *block)
 {
     if (--block->refs > 0 || block == values->current)
         return;
-    if (block->own || values->spare_count >= FCE_KAFKA_SPARE_BLOCKS) {
+    if (block->own || values->spare_count >= spare_limit(values)) {
         free_block(values, block);
         return;
     }

@@ -334,7 +334,7 @@ static void values_large_own_block(void **unused)
 
 static void values_spares_are_capped(void **unused)
 {
-    enum { BLOCKS = FCE_KAFKA_SPARE_BLOCKS + 3 };
+    enum { BLOCKS = 2 * FCE_KAFKA_SPARE_BLOCKS + 4 };
     struct fce_kafka_values values = {0};
     struct fce_kafka_value_block *blocks[BLOCKS];
     size_t quarter = FCE_KAFKA_VALUE_BLOCK / 4;
@@ -356,10 +356,18 @@ static void values_spares_are_capped(void **unused)
     fce_kafka_values_release(&values, current);
     assert_int_equal(values.block_count, BLOCKS + 1);
 
-    for (int i = 0; i < BLOCKS; i++)
+    /* While as many blocks are in use, every empty one is kept. */
+    for (int i = 0; i < BLOCKS / 2; i++)
         fce_kafka_values_release(&values, blocks[i]);
-    assert_int_equal(values.spare_count, FCE_KAFKA_SPARE_BLOCKS);
-    assert_int_equal(values.block_count, FCE_KAFKA_SPARE_BLOCKS + 1);
+    assert_int_equal(values.spare_count, BLOCKS / 2);
+    assert_int_equal(values.block_count, BLOCKS + 1);
+
+    /* Past the half, a block is kept only while the spares are fewer than
+     * the blocks in use: 21 blocks leave 11 spares and the current one. */
+    for (int i = BLOCKS / 2; i < BLOCKS; i++)
+        fce_kafka_values_release(&values, blocks[i]);
+    assert_int_equal(values.spare_count, BLOCKS / 2 + 1);
+    assert_int_equal(values.block_count, BLOCKS / 2 + 2);
     fce_kafka_values_free(&values);
     assert_int_equal(values.block_count, 0);
 }
