@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fce_kafka.h"
 #include "fce_log.h"
@@ -314,6 +315,14 @@ fail:
     return rc;
 }
 
+static int64_t unix_ms(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
 static rd_kafka_headers_t *make_headers(const struct kafka_state *state,
                                         const struct fce_ce *ce)
 {
@@ -351,7 +360,8 @@ static const char *record_key(const struct kafka_state *state,
 }
 
 static rd_kafka_resp_err_t produce(struct kafka_state *state,
-                                   struct fce_pub_record *record)
+                                   struct fce_pub_record *record,
+                                   int64_t timestamp_ms)
 {
     const struct fce_ce *ce = &record->ce;
     struct fce_kafka_value_block *block = NULL;
@@ -381,7 +391,8 @@ static rd_kafka_resp_err_t produce(struct kafka_state *state,
         state->producer, RD_KAFKA_V_RKT(state->topic), RD_KAFKA_V_MSGFLAGS(0),
         RD_KAFKA_V_VALUE((void *)value, value_len),
         RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(record), RD_KAFKA_V_END);
+        RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_OPAQUE(record),
+        RD_KAFKA_V_END);
     if (err) {
         rd_kafka_headers_destroy(headers); /* owned by us on failure */
         record->backend_data = NULL;
@@ -395,11 +406,14 @@ static int kafka_publish(void *opaque, struct fce_pub_record **records,
                          size_t count)
 {
     struct kafka_state *state = opaque;
+    int64_t now_ms = unix_ms();
 
     if (state->fatal)
         return -ENOTRECOVERABLE;
+    /* One creation time for the batch, read once: librdkafka would read
+     * the clock for every message. */
     for (size_t i = 0; i < count; i++) {
-        rd_kafka_resp_err_t err = produce(state, records[i]);
+        rd_kafka_resp_err_t err = produce(state, records[i], now_ms);
 
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
             continue;

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$FCE_TOP/tests/helpers/mock-kafka/lib.sh"
 
-tap_plan 8
+tap_plan 9
 corpus_list "$TEST_TMP/list"
 total=$(corpus_size)
 mock_start --brokers 3 --topic binary:4 --topic structured:4 --topic byid:3 ||
@@ -61,7 +61,18 @@ run_one() {
 }
 
 run_one kafka-binary binary binary partitionKey
+started_ms=$(date +%s%3N)
 run_one kafka-structured structured structured partitionKey
+stopped_ms=$(date +%s%3N)
+
+# Each message's timestamp is its creation time in milliseconds, set by
+# the publisher for the batch it was sent in.
+timestamps=$(timeout 60 kcat -C -b "$BOOTSTRAP" -t structured -o beginning \
+    -e -q -f '%T\n' 2>/dev/null)
+outside=$(awk -v lo="$started_ms" -v hi="$stopped_ms" \
+    '$1 < lo || $1 > hi {n++} END {print n + 0}' <<<"$timestamps")
+check_eq "structured messages carry their creation time" \
+    "$total 0" "$(wc -l <<<"$timestamps") $outside"
 run_one kafka-id byid binary id
 
 # The publisher's log names the start and the clean stop.
