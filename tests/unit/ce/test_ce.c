@@ -165,7 +165,8 @@ static void base64_all_bytes_match_openssl(void **state)
     uint8_t input[1000];
     for (size_t i = 0; i < sizeof(input); i++)
         input[i] = (uint8_t)(i * 7 + 3);
-    for (size_t len = 0; len <= sizeof(input); len += 37) {
+    /* Every length up to 200 meets each end of the 12-byte vector loop. */
+    for (size_t len = 0; len <= sizeof(input); len += len < 200 ? 1 : 37) {
         char ours[1400];
         unsigned char theirs[1400];
         size_t n = fce_base64_encode(input, len, ours);
