@@ -17,6 +17,11 @@
 # kcat is timed from its start until it exits, when every message is
 # delivered. Both include process start and the first metadata request.
 #
+# Memory is the peak resident set of each producer, library pages
+# included. For ours it is VmHWM minus RssShmem from /proc just before
+# the stop, so the ring's shared pages do not count. For kcat it is GNU
+# time's maximum resident set size.
+#
 #   bench/kafka/run.sh [EVENTS] [ROUNDS]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -96,23 +101,27 @@ YAML
     local pid=$!
     pids+=("$pid")
     wait "$waiter" || { echo "bench kafka: ours did not finish" >&2; exit 1; }
+    local kib
+    kib=$(awk '/^VmHWM:/ {peak = $2} /^RssShmem:/ {shared = $2}
+        END {print peak - shared}' "/proc/$pid/status")
     kill -TERM "$pid"
     wait "$pid" || true
     local ms
     ms=$(sed -n 's/^released [0-9]* in \([0-9.]*\) ms$/\1/p' "$dir/wait.out")
     rm -f "$dir/bench.ring"
-    rate "$events" "($ms / 1000)"
+    echo "$(rate "$events" "($ms / 1000)") $kib"
 }
 
 run_kcat() {
     local start end
     start=$(now)
-    kcat -P -b "$bootstrap" -t "kcat-$1" -K $'\t' \
+    /usr/bin/time -f %M -o "$tmp/kcat.kib" \
+        kcat -P -b "$bootstrap" -t "kcat-$1" -K $'\t' \
         -H content-type=application/cloudevents+json \
         -X enable.idempotence=true -X acks=all \
         -X partitioner=murmur2_random -l "$tmp/messages.txt"
     end=$(now)
-    rate "$events" "($end - $start)"
+    echo "$(rate "$events" "($end - $start)") $(tail -n 1 "$tmp/kcat.kib")"
 }
 
 perf_src=/usr/share/doc/librdkafka-dev/examples/rdkafka_performance.c
@@ -124,11 +133,14 @@ else
     have_perf=0
 fi
 
-ours=() peer=()
+ours=() peer=() ours_kib=() peer_kib=()
 for round in $(seq "$rounds"); do
-    ours+=("$(run_ours "$round")")
-    peer+=("$(run_kcat "$round")")
-    echo "round $round: ours=${ours[-1]} kcat=${peer[-1]} events=$events"
+    read -r rate_ours kib_ours < <(run_ours "$round")
+    read -r rate_peer kib_peer < <(run_kcat "$round")
+    ours+=("$rate_ours") ours_kib+=("$kib_ours")
+    peer+=("$rate_peer") peer_kib+=("$kib_peer")
+    echo "round $round: ours=$rate_ours kcat=$rate_peer events=$events" \
+        "peak KiB: ours=$kib_ours kcat=$kib_peer"
 done
 
 if [ "$have_perf" = 1 ]; then
@@ -143,6 +155,10 @@ else
         "(../src/rd.h) to build"
 fi
 
+om=$(median "${ours_kib[@]}")
+pm=$(median "${peer_kib[@]}")
+echo "bench kafka memory: ours=${om}KiB peer=kcat ${pm}KiB" \
+    "ratio=$(python3 -c "print(round($om / $pm, 2))")"
 o=$(median "${ours[@]}")
 p=$(median "${peer[@]}")
 echo "bench kafka: ours=$o peer=kcat $p ratio=$(python3 -c "print(round($o / $p, 2))")"
