@@ -91,12 +91,16 @@ void fce_kafka_values_commit(struct fce_kafka_values *values,
 }
 
 /* Spare blocks kept: as many as are in use, so a burst of delivery
- * reports does not free blocks the next burst of messages needs again. */
+ * reports does not free blocks the next burst of messages needs again,
+ * but no more than FCE_KAFKA_SPARE_BLOCKS_MAX after a large backlog. */
 static size_t spare_limit(const struct fce_kafka_values *values)
 {
     size_t in_use = values->block_count - values->spare_count;
 
-    return in_use > FCE_KAFKA_SPARE_BLOCKS ? in_use : FCE_KAFKA_SPARE_BLOCKS;
+    if (in_use < FCE_KAFKA_SPARE_BLOCKS)
+        return FCE_KAFKA_SPARE_BLOCKS;
+    return in_use < FCE_KAFKA_SPARE_BLOCKS_MAX ? in_use
+                                               : FCE_KAFKA_SPARE_BLOCKS_MAX;
 }
 
 void fce_kafka_values_release(struct fce_kafka_values *values,

@@ -18,8 +18,9 @@
 
 #include <stddef.h>
 
-#define FCE_KAFKA_VALUE_BLOCK  (256u * 1024) /* bytes of a shared block */
-#define FCE_KAFKA_SPARE_BLOCKS 8             /* empty blocks kept for reuse */
+#define FCE_KAFKA_VALUE_BLOCK      (256u * 1024) /* bytes of a shared block */
+#define FCE_KAFKA_SPARE_BLOCKS     8  /* empty blocks kept, at least */
+#define FCE_KAFKA_SPARE_BLOCKS_MAX 64 /* and at most (16 MiB) */
 
 struct fce_kafka_value_block;
 

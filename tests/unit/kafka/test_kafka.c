@@ -372,6 +372,34 @@ static void values_spares_are_capped(void **unused)
     assert_int_equal(values.block_count, 0);
 }
 
+static void values_spares_have_a_ceiling(void **unused)
+{
+    enum { BLOCKS = FCE_KAFKA_SPARE_BLOCKS_MAX * 2 + 10 };
+    struct fce_kafka_values values = {0};
+    struct fce_kafka_value_block **blocks = calloc(BLOCKS, sizeof(*blocks));
+    size_t quarter = FCE_KAFKA_VALUE_BLOCK / 4;
+
+    (void)unused;
+    assert_non_null(blocks);
+    /* One value of a full block each: every put after the first four
+     * starts a new block. */
+    for (int i = 0; i < BLOCKS * 4; i++) {
+        struct fce_kafka_value_block *block;
+
+        put_value(&values, quarter, 'v', &block);
+        if (i % 4 == 0)
+            blocks[i / 4] = block;
+        else
+            fce_kafka_values_release(&values, block);
+    }
+    for (int i = 0; i < BLOCKS; i++)
+        fce_kafka_values_release(&values, blocks[i]);
+    assert_int_equal(values.spare_count, FCE_KAFKA_SPARE_BLOCKS_MAX);
+    assert_int_equal(values.block_count, FCE_KAFKA_SPARE_BLOCKS_MAX + 1);
+    fce_kafka_values_free(&values);
+    free(blocks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +415,7 @@ int main(void)
         cmocka_unit_test(values_full_block_kept),
         cmocka_unit_test(values_large_own_block),
         cmocka_unit_test(values_spares_are_capped),
+        cmocka_unit_test(values_spares_have_a_ceiling),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
