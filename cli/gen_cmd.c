@@ -10,6 +10,7 @@
  * in one file, which `fce replay` reads.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -472,6 +473,25 @@ static int parse_long(const char *name, const char *text, long min, long max,
     return 0;
 }
 
+/* Accepts a project or domain that ingest would accept: not empty, no
+ * control characters. */
+static int parse_name(const char *name, const char *text, const char **out)
+{
+    bool ok = text && *text;
+
+    for (const char *c = text; ok && *c; c++)
+        ok = (unsigned char)*c >= 0x20 && *c != 0x7F;
+    if (!ok) {
+        fprintf(stderr,
+                "fce gen: invalid %s '%s'; give a non-empty name without "
+                "control characters\n",
+                name, text ? text : "");
+        return -1;
+    }
+    *out = text;
+    return 0;
+}
+
 static int parse(int argc, char **argv, struct gen_args *args)
 {
     long value;
@@ -506,9 +526,9 @@ static int parse(int argc, char **argv, struct gen_args *args)
             rc = parse_long(opt, val, 0, 253402300799L / 2, &value);
             args->start = value;
         } else if (strcmp(opt, "--project") == 0 && val)
-            args->project = val;
+            rc = parse_name(opt, val, &args->project);
         else if (strcmp(opt, "--domain") == 0 && val)
-            args->domain = val;
+            rc = parse_name(opt, val, &args->domain);
         else {
             fprintf(stderr, "fce gen: unexpected argument '%s'\n%s", opt,
                     usage_text);
