@@ -1,7 +1,8 @@
 /*
  * Private to the configuration loader (common/fce_config*.c and
- * common/fce_option*.c): option tables applied to a libyaml node tree, the
- * diagnostics they report into, and the value parsers they share.
+ * common/fce_option*.c): option tables applied to a libyaml node tree and
+ * the diagnostics they report into. The value parsers are public, in
+ * fce_value.h.
  */
 #ifndef FCE_CONFIG_INTERNAL_H
 #define FCE_CONFIG_INTERNAL_H
@@ -15,6 +16,7 @@
 #include "fce_buf.h"
 #include "fce_config.h"
 #include "fce_option.h"
+#include "fce_value.h"
 
 /* Loader-only flag beside FCE_OPT_REQUIRED and FCE_OPT_FLYTE: the docs name
  * this section without listing its keys again (they are listed elsewhere). */
@@ -117,16 +119,6 @@ int fce_option_dump(const struct fce_option *table, const void *target,
  */
 int fce_option_docs_rows(const struct fce_option *table, const char *prefix,
                          struct fce_buf *out);
-
-/* Value parsers shared with the CLI; each returns 0 or -EINVAL. */
-int fce_parse_bool(const char *text, bool *value);
-int fce_parse_int(const char *text, int64_t *value);
-int fce_parse_size(const char *text, uint64_t *bytes);
-int fce_parse_duration(const char *text, uint64_t *ms);
-
-/* Writes 64MiB, 1500 (bytes) or 30s, 250ms: the shortest exact text. */
-void fce_format_size(uint64_t bytes, char *out, size_t size);
-void fce_format_duration(uint64_t ms, char *out, size_t size);
 
 /* Appends text as a double-quoted YAML scalar. */
 int fce_yaml_quote(struct fce_buf *out, const char *text);

@@ -354,7 +354,7 @@ int fce_stream_ack_decode(const uint8_t *data, size_t len,
 #include <time.h>
 #include <unistd.h>
 
-#include "fce_config_internal.h" /* fce_parse_duration */
+#include "fce_value.h"
 
 #define CLIENT_DEFAULT_WINDOW     256
 #define CLIENT_DEFAULT_TIMEOUT_MS 30000

@@ -12,10 +12,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "fce_config_internal.h" /* fce_parse_size, fce_parse_duration */
 #include "fce_log.h"
 #include "fce_ring.h"
 #include "fce_stats.h"
+#include "fce_value.h"
 
 #define DEFAULT_RING_PATH "/dev/shm/fce/ingest.ring"
 
