@@ -134,7 +134,8 @@ size_t fce_window_promote(struct fce_window *window, uint64_t now_ms);
 /* Makes every in-flight record ready again (the backend was closed). */
 void fce_window_requeue(struct fce_window *window);
 
-/* What fce_window_release() dropped, for fce_ring_release_counted(). */
+/* The records fce_window_release() dropped, in the form that
+ * fce_ring_release_counted() takes. */
 struct fce_release_mark {
     uint64_t end;   /* ring position after the last record dropped */
     uint64_t seq;   /* its sequence number */

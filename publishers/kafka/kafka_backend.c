@@ -260,9 +260,9 @@ static void destroy_producer(struct kafka_state *state)
  *   delivered.
  * - Freed memory is kept (up to 64 MiB at the top of a heap) and buffers
  *   up to 4 MiB come from the heap, not from mmap(). librdkafka allocates
- *   and frees a buffer of about 1 MB per produce request; returning each
- *   one to the kernel made the next one fault in every page again, which
- *   was about a sixth of the broker thread's time in bench-kafka.
+ *   and frees a buffer of about 1 MB per produce request. When each one
+ *   went back to the kernel, the next one faulted in every page again,
+ *   which took about a sixth of the broker thread's time in bench-kafka.
  */
 static void tune_malloc(void)
 {

@@ -74,7 +74,7 @@ char *fce_kafka_values_reserve(struct fce_kafka_values *values, size_t max,
     }
     if (current && current->refs == 0)
         current->used = 0; /* every value in it is delivered */
-    /* A full block stays out of reach until its last reference goes; then
+    /* A full block is left alone until its last reference goes. Then
      * fce_kafka_values_release() makes it spare. */
     if (!current || current->size - current->used < max)
         current = next_block(values);
@@ -90,9 +90,9 @@ void fce_kafka_values_commit(struct fce_kafka_values *values,
     block->refs++;
 }
 
-/* Spare blocks kept: as many as are in use, so a burst of delivery
- * reports does not free blocks the next burst of messages needs again,
- * but no more than FCE_KAFKA_SPARE_BLOCKS_MAX after a large backlog. */
+/* Returns how many spare blocks to keep: as many as are in use, so that a
+ * burst of delivery reports does not free the blocks the next burst of
+ * messages needs. The cap keeps a large backlog from leaving many behind. */
 static size_t spare_limit(const struct fce_kafka_values *values)
 {
     size_t in_use = values->block_count - values->spare_count;

@@ -6,9 +6,8 @@
  * reference on its block from rd_kafka_producev() until its delivery
  * report; a block whose references are all gone is reused. A value larger
  * than a quarter of a block gets a block of its own, freed with its last
- * reference. Compared with RD_KAFKA_MSG_F_COPY this saves a copy and a
- * large allocation per message, which glibc serves without its per-thread
- * cache.
+ * reference. Compared with RD_KAFKA_MSG_F_COPY, this saves a copy and an
+ * allocation of about 1 KB per message.
  *
  * Single-threaded: the driver's thread only (delivery reports are served
  * by rd_kafka_poll() on that thread).

@@ -281,8 +281,8 @@ static void values_full_block_kept(void **unused)
     char *first = NULL;
 
     (void)unused;
-    /* Four quarters fill a block; the fifth value starts a second one and
-     * the first block keeps its values while they are referenced. */
+    /* Four quarters fill a block, so the fifth value starts a second one.
+     * The first block keeps its values while they are referenced. */
     for (int i = 0; i < 5; i++) {
         char *room = put_value(&values, quarter, (char)('0' + i), &blocks[i]);
 
@@ -381,8 +381,8 @@ static void values_spares_have_a_ceiling(void **unused)
 
     (void)unused;
     assert_non_null(blocks);
-    /* One value of a full block each: every put after the first four
-     * starts a new block. */
+    /* Each block gets four quarter-size values. The first one stays
+     * referenced and the other three are released. */
     for (int i = 0; i < BLOCKS * 4; i++) {
         struct fce_kafka_value_block *block;
 
